@@ -1,0 +1,116 @@
+"""The msgpack codec: bytes to typed messages and back, never raising anything else.
+
+A frame is a msgpack map with ``t`` (message type) and ``v`` (protocol
+version). Only maps, arrays, str, int, float, bool and nil appear on the wire.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+
+from . import PROTOCOL_VERSION
+from . import limits as L
+from .errors import ErrorCode, ProtocolError
+from .events import Event
+from .messages import CLIENT_TYPES, SERVER_TYPES, ClientMessage, ServerMessage
+from .schema import decode_as, encode_value
+
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def _refuse_ext(code: int, data: bytes) -> Any:
+    raise ProtocolError(ErrorCode.BAD_FRAME, f"frame: msgpack ext type {code} is not allowed")
+
+
+def encode(message: Any) -> bytes:
+    """Encode a message dataclass into one binary frame."""
+    frame: dict[str, Any] = {"t": "event" if type(message) is Event else message.TYPE}
+    frame["v"] = PROTOCOL_VERSION
+    frame.update(encode_value(message))
+    return msgpack.packb(frame, use_bin_type=True)
+
+
+def encode_plain(value: Any) -> bytes:
+    """Encode a plain value (e.g. a stored event or snapshot) with the wire rules."""
+    return msgpack.packb(encode_value(value), use_bin_type=True)
+
+
+def unpack(data: bytes, max_size: int) -> Any:
+    """Unpack msgpack bytes into plain values, checking size, depth and allowed types.
+
+    Raises:
+        ProtocolError: ``too_large`` or ``bad_frame``.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "frame: expected binary msgpack, got text")
+    if len(data) > max_size:
+        raise ProtocolError(
+            ErrorCode.TOO_LARGE, f"frame: {len(data)} bytes is over the limit of {max_size}"
+        )
+    try:
+        value = msgpack.unpackb(
+            data, raw=False, strict_map_key=True, ext_hook=_refuse_ext, timestamp=0
+        )
+    except ProtocolError:
+        raise
+    except Exception as exc:  # msgpack raises many types (ValueError, StackError, ...)
+        raise ProtocolError(ErrorCode.BAD_FRAME, f"frame: not valid msgpack ({exc})") from None
+    _check_plain(value)
+    return value
+
+
+def _check_plain(value: Any) -> None:
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > L.MAX_DEPTH:
+            raise ProtocolError(ErrorCode.BAD_FRAME, f"frame: nested deeper than {L.MAX_DEPTH}")
+        kind = type(item)
+        if kind is dict:
+            for k, v in item.items():
+                if type(k) is not str:
+                    raise ProtocolError(ErrorCode.BAD_FRAME, "frame: map keys must be str")
+                stack.append((v, depth + 1))
+        elif kind is list:
+            stack.extend((v, depth + 1) for v in item)
+        elif kind not in _PLAIN_SCALARS:
+            raise ProtocolError(ErrorCode.BAD_FRAME, f"frame: {kind.__name__} values are not used")
+
+
+def _decode(data: bytes, types: dict[str, type], max_size: int) -> Any:
+    frame = unpack(data, max_size)
+    if type(frame) is not dict:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "frame: expected a map")
+    version = frame.get("v")
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            ErrorCode.VERSION,
+            f"v: this relay speaks protocol {PROTOCOL_VERSION}, the frame says {version!r}",
+        )
+    kind = frame.get("t")
+    cls = types.get(kind) if type(kind) is str else None
+    if cls is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"t: unknown message type {kind!r}")
+    return decode_as(cls, frame)
+
+
+def decode_client(data: bytes) -> ClientMessage:
+    """Decode a frame a client sent.
+
+    Raises:
+        ProtocolError: for anything that is not a valid client message.
+    """
+    msg: ClientMessage = _decode(data, CLIENT_TYPES, L.MAX_CLIENT_FRAME)
+    return msg
+
+
+def decode_server(data: bytes) -> ServerMessage:
+    """Decode a frame the relay sent.
+
+    Raises:
+        ProtocolError: for anything that is not a valid server message.
+    """
+    msg: ServerMessage = _decode(data, SERVER_TYPES, L.MAX_SERVER_FRAME)
+    return msg

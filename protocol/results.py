@@ -1,0 +1,293 @@
+"""Derived results: need splits and department lenses, criteria, scores, consensus outcomes.
+
+All pure functions of a session (or one member's view of it). Callers show
+results only when ``vote.results_visible``; these functions do not check.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from .model import (
+    CLASS_MARK,
+    CONSENT_AGREE,
+    CONSENT_OBJECT,
+    CONSENT_STAND_ASIDE,
+    MARK_CLASS,
+    PROPOSAL_KEY,
+    Ballot,
+    Need,
+    NeedClass,
+    Round,
+    Session,
+    Vote,
+)
+
+#: A fist-of-five hand below this blocks the proposal.
+FIST_BLOCK_BELOW = 2
+
+
+def all_ballots(vote: Vote) -> list[Ballot]:
+    """Every ballot this viewer may count: anonymous rows if present, else keyed ballots."""
+    return vote.anon_ballots if vote.anon_ballots else list(vote.ballots.values())
+
+
+def cell_key(option_id: str, need_id: str) -> str:
+    """The mark key of one score-matrix cell."""
+    return f"{option_id}:{need_id}"
+
+
+# ---- dots -------------------------------------------------------------------
+
+
+def dot_totals(vote: Vote) -> dict[str, int]:
+    """Dots per item, over all countable ballots."""
+    totals: dict[str, int] = {}
+    for ballot in all_ballots(vote):
+        for item, count in ballot.marks.items():
+            totals[item] = totals.get(item, 0) + count
+    return totals
+
+
+def dots_used(ballot: Ballot | None) -> int:
+    """How many dots a ballot spends."""
+    return sum(ballot.marks.values()) if ballot else 0
+
+
+# ---- classify ---------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Split:
+    """How many voters put a need in each class."""
+
+    must: int = 0
+    optional: int = 0
+    not_a_need: int = 0
+
+    @property
+    def total(self) -> int:
+        """Number of classifications."""
+        return self.must + self.optional + self.not_a_need
+
+    def count(self, cls: NeedClass) -> int:
+        """Votes for one class."""
+        return int(getattr(self, cls))
+
+    def add(self, cls: NeedClass) -> None:
+        """Count one more vote for ``cls``."""
+        setattr(self, cls, self.count(cls) + 1)
+
+    @property
+    def majority(self) -> NeedClass | None:
+        """The class with the most votes, or None when empty or tied at the top."""
+        counts = sorted(((self.count(c), c) for c in CLASS_MARK), reverse=True)
+        if counts[0][0] == 0 or counts[0][0] == counts[1][0]:
+            return None
+        return counts[0][1]
+
+    @property
+    def spread(self) -> float:
+        """0 when everyone agrees, towards 1 as votes split across classes."""
+        if not self.total:
+            return 0.0
+        return 1.0 - max(self.count(c) for c in CLASS_MARK) / self.total
+
+
+def need_split(vote: Vote, need_id: str) -> Split:
+    """The overall split of one need in a classify vote."""
+    split = Split()
+    for ballot in all_ballots(vote):
+        mark = ballot.marks.get(need_id)
+        if mark in MARK_CLASS:
+            split.add(MARK_CLASS[mark])
+    return split
+
+
+@dataclass(slots=True)
+class Lens:
+    """One need seen through each department's votes."""
+
+    need_id: str
+    overall: Split
+    departments: dict[str, Split] = field(default_factory=dict)
+
+    @property
+    def disagreement(self) -> float:
+        """Share of departments whose majority differs from the overall majority (0..1)."""
+        majors = [s.majority for s in self.departments.values() if s.total]
+        if len(majors) < 2:
+            return 0.0
+        overall = self.overall.majority
+        return sum(1 for m in majors if m != overall) / len(majors)
+
+    @property
+    def departments_disagree(self) -> bool:
+        """True when departments reach different majorities."""
+        majors = {s.majority for s in self.departments.values() if s.total}
+        return len(majors) > 1
+
+
+def department_lens(session: Session, vote: Vote) -> list[Lens]:
+    """Per-need splits by department. Anonymous votes show the overall split only."""
+    lenses = []
+    for need in session.live_needs():
+        lens = Lens(need_id=need.id, overall=need_split(vote, need.id))
+        if not vote.anonymous:
+            for member_id, ballot in vote.ballots.items():
+                mark = ballot.marks.get(need.id)
+                if mark not in MARK_CLASS:
+                    continue
+                member = session.members.get(member_id)
+                dept = (member.department if member else "") or "(no department)"
+                lens.departments.setdefault(dept, Split()).add(MARK_CLASS[mark])
+        lenses.append(lens)
+    return lenses
+
+
+# ---- criteria and scores ----------------------------------------------------
+
+
+@dataclass(slots=True)
+class Criterion:
+    """A criterion made from a settled need: a gate (must) or weighted (optional)."""
+
+    need_id: str
+    text: str
+    gate: bool
+    weight: int
+
+
+def criteria(session: Session) -> list[Criterion]:
+    """Criteria from the needs: must -> gate, optional -> weighted, not a need drops out."""
+    out = []
+    for need in session.live_needs():
+        if need.settled == "must":
+            out.append(Criterion(need.id, need.text, gate=True, weight=0))
+        elif need.settled == "optional":
+            out.append(Criterion(need.id, need.text, gate=False, weight=need.weight))
+    return out
+
+
+def unsettled_needs(session: Session) -> list[Need]:
+    """Needs the facilitator has not settled yet (they make no criterion)."""
+    return [n for n in session.live_needs() if n.settled is None]
+
+
+@dataclass(slots=True)
+class Cell:
+    """Scores for one option x criterion cell."""
+
+    option_id: str
+    need_id: str
+    values: list[int]
+
+    @property
+    def mean(self) -> float | None:
+        """Mean score (0-5) or pass share (0-1 for gates); None when nobody scored."""
+        return statistics.fmean(self.values) if self.values else None
+
+    @property
+    def spread(self) -> float:
+        """Population standard deviation: how much people disagree on this cell."""
+        return statistics.pstdev(self.values) if len(self.values) > 1 else 0.0
+
+
+def cells(session: Session, vote: Vote) -> dict[str, Cell]:
+    """Every scored cell of a score vote, keyed by ``option:need``."""
+    crit = {c.need_id for c in criteria(session)}
+    out: dict[str, Cell] = {}
+    for option_id in session.options:
+        for need_id in crit:
+            out[cell_key(option_id, need_id)] = Cell(option_id, need_id, [])
+    for ballot in all_ballots(vote):
+        for key, value in ballot.marks.items():
+            cell = out.get(key)
+            if cell is not None:
+                cell.values.append(value)
+    return out
+
+
+@dataclass(slots=True)
+class Standing:
+    """An option's weighted score, gate results and rank."""
+
+    option_id: str
+    score: float | None
+    failed_gates: list[str]
+    rank: int = 0
+
+    @property
+    def fails_gate(self) -> bool:
+        """True when any must-need gate was not clearly passed."""
+        return bool(self.failed_gates)
+
+
+def ranking(session: Session, vote: Vote) -> list[Standing]:
+    """Options ranked by weighted score; options failing a gate rank after the rest.
+
+    A gate passes only when a strict majority of its answers say pass.
+    """
+    crit = criteria(session)
+    table = cells(session, vote)
+    standings = []
+    for option_id in session.options:
+        failed: list[str] = []
+        total = weights = 0.0
+        for c in crit:
+            cell = table[cell_key(option_id, c.need_id)]
+            if c.gate:
+                passes = sum(1 for v in cell.values if v)
+                if cell.values and passes * 2 <= len(cell.values):
+                    failed.append(c.need_id)
+            elif cell.mean is not None:
+                total += cell.mean * c.weight
+                weights += c.weight
+        score = total / weights if weights else None
+        standings.append(Standing(option_id, score, failed))
+    standings.sort(key=lambda s: (s.fails_gate, -(s.score if s.score is not None else -1.0)))
+    for i, standing in enumerate(standings, 1):
+        standing.rank = i
+    return standings
+
+
+# ---- consensus --------------------------------------------------------------
+
+
+def consensus_round(session: Session, vote: Vote) -> Round:
+    """The outcome of a consensus vote as a round for the record.
+
+    Fist-of-five passes when at least one hand was shown and none is below
+    two fingers. Consent passes when at least one person answered and nobody
+    objects; standing aside does not block.
+    """
+    ballots = [b for b in all_ballots(vote) if PROPOSAL_KEY in b.marks]
+    values = [b.marks[PROPOSAL_KEY] for b in ballots]
+    objections: list[str] = []
+    if vote.method == "fist":
+        passed = bool(values) and min(values) >= FIST_BLOCK_BELOW
+        if values:
+            summary = (
+                f"{len(values)} hands, average {statistics.fmean(values):.1f}, "
+                f"lowest {min(values)}"
+            )
+        else:
+            summary = "no hands shown"
+        objections = [b.reason for b in ballots if b.marks[PROPOSAL_KEY] < FIST_BLOCK_BELOW and b.reason]
+    else:
+        agree = values.count(CONSENT_AGREE)
+        aside = values.count(CONSENT_STAND_ASIDE)
+        objecting = values.count(CONSENT_OBJECT)
+        passed = bool(values) and objecting == 0
+        summary = f"{agree} agree, {aside} stand aside, {objecting} object"
+        objections = [b.reason for b in ballots if b.marks[PROPOSAL_KEY] == CONSENT_OBJECT]
+    return Round(
+        vote_id=vote.id,
+        option_id=vote.option_id or "",
+        statement=vote.statement,
+        method=vote.method,
+        passed=passed,
+        summary=summary,
+        objections=sorted(objections),
+    )

@@ -1,0 +1,110 @@
+"""Per-recipient projections: what each member may see of the session and of each event.
+
+A hidden vote's ballots are visible only to their caster until the reveal;
+everyone sees *who* voted. Anonymous ballots never carry an identity to
+anyone else, not even after the reveal: they travel as an unkeyed list in a
+canonical order.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+from . import events as E
+from .model import Ballot, Session, Vote
+
+#: Variant keys: recipients with the same key get byte-identical frames.
+EVERYONE = "*"
+
+
+def _canonical(ballot: Ballot) -> tuple[list[tuple[str, int]], str]:
+    return sorted(ballot.marks.items()), ballot.reason
+
+
+def anonymous_ballots(vote: Vote) -> list[Ballot]:
+    """All ballots of a vote with no identity, sorted so order reveals nothing."""
+    rows = [Ballot(marks=dict(b.marks), reason=b.reason) for b in vote.ballots.values()]
+    rows.sort(key=_canonical)
+    return rows
+
+
+def can_see_ballots(vote: Vote, viewer_id: str) -> bool:
+    """True when ``viewer_id`` may see other members' ballots keyed by member."""
+    return vote.results_visible and not vote.anonymous
+
+
+def project_vote(vote: Vote, viewer_id: str) -> Vote:
+    """A copy of ``vote`` holding only what ``viewer_id`` may see."""
+    own = vote.ballots.get(viewer_id)
+    if can_see_ballots(vote, viewer_id):
+        ballots = copy.deepcopy(vote.ballots)
+        anon: list[Ballot] = []
+    else:
+        ballots = {viewer_id: copy.deepcopy(own)} if own is not None else {}
+        anon = anonymous_ballots(vote) if vote.results_visible else []
+    return dataclasses.replace(
+        vote, voters=list(vote.voters), ballots=ballots, anon_ballots=anon
+    )
+
+
+def project_session(session: Session, viewer_id: str) -> Session:
+    """A deep copy of ``session`` as ``viewer_id`` may see it (their snapshot)."""
+    votes = session.votes
+    ops = session.ops
+    session.votes, session.ops = {}, {}
+    try:
+        view = copy.deepcopy(session)
+    finally:
+        session.votes, session.ops = votes, ops
+    view.votes = {vid: project_vote(v, viewer_id) for vid, v in votes.items()}
+    own_ops = ops.get(viewer_id)
+    view.ops = {viewer_id: dict(own_ops)} if own_ops else {}
+    return view
+
+
+def project_event(session: Session, event: E.Event, viewer_id: str) -> tuple[E.Event, str]:
+    """What ``viewer_id`` receives for ``event``, and a key shared by identical variants.
+
+    ``session`` is the server's state *after* applying ``event``. The op id
+    goes only to the member who sent the command.
+    """
+    body = event.body
+    key = EVERYONE
+    if isinstance(body, E.BallotCast):
+        body, key = _project_ballot(session, body, viewer_id)
+    elif isinstance(body, E.VoteRevealed):
+        body, key = _project_reveal(session, body, viewer_id)
+    op = event.op if viewer_id == event.by else ""
+    if op:
+        key = f"{key}|op"
+    if body is event.body and op == event.op:
+        return event, key
+    return dataclasses.replace(event, body=body, op=op), key
+
+
+def _project_ballot(session: Session, body: E.BallotCast, viewer: str) -> tuple[E.BallotCast, str]:
+    vote = session.votes.get(body.vote_id)
+    if vote is None:
+        return body, EVERYONE
+    mine = viewer == body.member_id
+    if vote.anonymous and vote.results_visible:
+        rows = anonymous_ballots(vote)
+        ballot = body.ballot if mine else None
+        return E.BallotCast(body.vote_id, body.member_id, ballot, rows), "self" if mine else "anon"
+    if can_see_ballots(vote, viewer):
+        return body, EVERYONE
+    if mine:
+        return body, "self"
+    return E.BallotCast(body.vote_id, body.member_id, None, None), "who"
+
+
+def _project_reveal(
+    session: Session, body: E.VoteRevealed, viewer: str
+) -> tuple[E.VoteRevealed, str]:
+    vote = session.votes.get(body.vote_id)
+    if vote is None:
+        return body, EVERYONE
+    if vote.anonymous:
+        return dataclasses.replace(body, ballots=None, anon_ballots=anonymous_ballots(vote)), "anon"
+    return dataclasses.replace(body, ballots=copy.deepcopy(vote.ballots), anon_ballots=None), EVERYONE
