@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, ClassVar, Union
+from typing import Annotated, ClassVar
 
 from . import limits as L
 from .model import (
@@ -261,33 +261,33 @@ class CloseSession:
     KIND: ClassVar[str] = "close_session"
 
 
-Command = Union[
-    SetPhase,
-    SetReady,
-    StartTimer,
-    StopTimer,
-    EditQuestion,
-    AddCard,
-    EditCard,
-    DeleteCard,
-    MergeCards,
-    AddNeed,
-    EditNeed,
-    DeleteNeed,
-    MergeNeeds,
-    SettleNeed,
-    SetWeight,
-    AddOption,
-    EditOption,
-    DeleteOption,
-    AddNote,
-    OpenVote,
-    Cast,
-    CloseVote,
-    RevealVote,
-    Propose,
-    RecordDecision,
-    CloseSession,
-]
+Command = (
+    SetPhase
+    | SetReady
+    | StartTimer
+    | StopTimer
+    | EditQuestion
+    | AddCard
+    | EditCard
+    | DeleteCard
+    | MergeCards
+    | AddNeed
+    | EditNeed
+    | DeleteNeed
+    | MergeNeeds
+    | SettleNeed
+    | SetWeight
+    | AddOption
+    | EditOption
+    | DeleteOption
+    | AddNote
+    | OpenVote
+    | Cast
+    | CloseVote
+    | RevealVote
+    | Propose
+    | RecordDecision
+    | CloseSession
+)
 
-COMMAND_TYPES: tuple[type, ...] = Command.__args__  # type: ignore[attr-defined]
+COMMAND_TYPES: tuple[type, ...] = Command.__args__

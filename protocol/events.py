@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, ClassVar, Union
+from typing import Annotated, ClassVar
 
 from . import limits as L
 from .model import (
@@ -279,38 +279,38 @@ class SessionClosed:
     KIND: ClassVar[str] = "session_closed"
 
 
-EventBody = Union[
-    SessionCreated,
-    MemberJoined,
-    ReadySet,
-    PhaseChanged,
-    TimerStarted,
-    TimerStopped,
-    QuestionEdited,
-    CardAdded,
-    CardEdited,
-    CardDeleted,
-    CardsMerged,
-    NeedAdded,
-    NeedEdited,
-    NeedDeleted,
-    NeedsMerged,
-    NeedSettled,
-    WeightSet,
-    OptionAdded,
-    OptionEdited,
-    OptionDeleted,
-    NoteAdded,
-    VoteOpened,
-    BallotCast,
-    VoteClosed,
-    VoteRevealed,
-    Proposed,
-    DecisionRecorded,
-    SessionClosed,
-]
+EventBody = (
+    SessionCreated
+    | MemberJoined
+    | ReadySet
+    | PhaseChanged
+    | TimerStarted
+    | TimerStopped
+    | QuestionEdited
+    | CardAdded
+    | CardEdited
+    | CardDeleted
+    | CardsMerged
+    | NeedAdded
+    | NeedEdited
+    | NeedDeleted
+    | NeedsMerged
+    | NeedSettled
+    | WeightSet
+    | OptionAdded
+    | OptionEdited
+    | OptionDeleted
+    | NoteAdded
+    | VoteOpened
+    | BallotCast
+    | VoteClosed
+    | VoteRevealed
+    | Proposed
+    | DecisionRecorded
+    | SessionClosed
+)
 
-EVENT_TYPES: tuple[type, ...] = EventBody.__args__  # type: ignore[attr-defined]
+EVENT_TYPES: tuple[type, ...] = EventBody.__args__
 
 
 @dataclass(slots=True)

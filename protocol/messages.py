@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, ClassVar, Literal
 
 from . import limits as L
 from .commands import Command
@@ -150,8 +150,8 @@ class Pong:
     server_time: Stamp = 0.0
 
 
-ClientMessage = Union[Create, Hello, Cmd, Ping]
-ServerMessage = Union[Welcome, Event, Ack, Error, Presence, Pong]
+ClientMessage = Create | Hello | Cmd | Ping
+ServerMessage = Welcome | Event | Ack | Error | Presence | Pong
 
 CLIENT_TYPES: dict[str, type] = {c.TYPE: c for c in (Create, Hello, Cmd, Ping)}
 SERVER_TYPES: dict[str, type] = {

@@ -262,9 +262,7 @@ class Session:
     members: Annotated[dict[str, Member], Items(L.MAX_MEMBERS), Text(L.ID_CHARS)] = field(
         default_factory=dict
     )
-    history: Annotated[list[PhaseVisit], Items(L.MAX_PHASE_HISTORY)] = field(
-        default_factory=list
-    )
+    history: Annotated[list[PhaseVisit], Items(L.MAX_PHASE_HISTORY)] = field(default_factory=list)
     cards: Annotated[dict[str, Card], Items(L.MAX_CARDS), Text(L.ID_CHARS)] = field(
         default_factory=dict
     )

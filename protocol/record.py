@@ -247,7 +247,9 @@ def record_markdown(session: Session) -> str:
         for s in data["ranking"]:
             score = f"{s['score']:.2f}" if s["score"] is not None else "-"
             gates = "fails " + str(len(s["failed_gates"])) if s["failed_gates"] else "pass"
-            out.append(f"| {s['rank']} | {_cell(titles.get(s['option_id'], '?'))} | {score} | {gates} |")
+            out.append(
+                f"| {s['rank']} | {_cell(titles.get(s['option_id'], '?'))} | {score} | {gates} |"
+            )
         out.append("")
     out += ["## Consensus rounds", ""]
     if not data["rounds"]:
@@ -256,8 +258,7 @@ def record_markdown(session: Session) -> str:
         method = "fist-of-five" if r["method"] == "fist" else "consent"
         result = "passed" if r["passed"] else "did not pass"
         out.append(
-            f"{i}. {_cell(titles.get(r['option_id'], '?'))}, by {method}: "
-            f"{result} ({r['summary']})"
+            f"{i}. {_cell(titles.get(r['option_id'], '?'))}, by {method}: {result} ({r['summary']})"
         )
         for objection in r["objections"]:
             out.append(f"   - objection: {_cell(objection)}")
@@ -266,4 +267,3 @@ def record_markdown(session: Session) -> str:
     out += ["## Dissent", "", (decision or {}).get("dissent") or "_None recorded._", ""]
     out += ["## Review", "", (decision or {}).get("review_date") or "_No review date set._", ""]
     return "\n".join(out)
-

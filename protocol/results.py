@@ -269,12 +269,13 @@ def consensus_round(session: Session, vote: Vote) -> Round:
         passed = bool(values) and min(values) >= FIST_BLOCK_BELOW
         if values:
             summary = (
-                f"{len(values)} hands, average {statistics.fmean(values):.1f}, "
-                f"lowest {min(values)}"
+                f"{len(values)} hands, average {statistics.fmean(values):.1f}, lowest {min(values)}"
             )
         else:
             summary = "no hands shown"
-        objections = [b.reason for b in ballots if b.marks[PROPOSAL_KEY] < FIST_BLOCK_BELOW and b.reason]
+        objections = [
+            b.reason for b in ballots if b.marks[PROPOSAL_KEY] < FIST_BLOCK_BELOW and b.reason
+        ]
     else:
         agree = values.count(CONSENT_AGREE)
         aside = values.count(CONSENT_STAND_ASIDE)

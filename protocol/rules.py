@@ -37,7 +37,7 @@ from .model import (
     Timer,
     Vote,
 )
-from .results import cell_key, consensus_round, criteria
+from .results import consensus_round, criteria
 
 FACILITATOR: frozenset[Role] = frozenset({"facilitator"})
 CONTRIBUTORS: frozenset[Role] = frozenset({"facilitator", "participant"})
@@ -335,7 +335,9 @@ def _add_option(ctx: _Ctx, cmd: C.AddOption) -> list[E.EventBody]:
     if ctx.member.role != "facilitator":
         _phase(ctx, ("options",), "add options")
     if cmd.kind == "baseline":
-        raise Refusal(ErrorCode.INVALID, 'the "no change" baseline is always there; pick another kind')
+        raise Refusal(
+            ErrorCode.INVALID, 'the "no change" baseline is always there; pick another kind'
+        )
     _cap(len(ctx.session.options), ctx.caps.options, "options")
     _no_open_vote(ctx.session, ("score",), "add an option")
     option = Option(
@@ -472,7 +474,9 @@ def _check_marks(session: Session, vote: Vote, marks: dict[str, int]) -> None:
             if key not in needs:
                 raise Refusal(ErrorCode.NOT_FOUND, f"marks[{key!r}]: no such need")
             if value not in CLASS_MARK.values():
-                raise Refusal(ErrorCode.INVALID, f"marks[{key!r}]: 2 must, 1 optional, 0 not a need")
+                raise Refusal(
+                    ErrorCode.INVALID, f"marks[{key!r}]: 2 must, 1 optional, 0 not a need"
+                )
     elif vote.kind == "score":
         gates = {c.need_id: c.gate for c in criteria(session)}
         for key, value in marks.items():

@@ -43,9 +43,7 @@ def project_vote(vote: Vote, viewer_id: str) -> Vote:
     else:
         ballots = {viewer_id: copy.deepcopy(own)} if own is not None else {}
         anon = anonymous_ballots(vote) if vote.results_visible else []
-    return dataclasses.replace(
-        vote, voters=list(vote.voters), ballots=ballots, anon_ballots=anon
-    )
+    return dataclasses.replace(vote, voters=list(vote.voters), ballots=ballots, anon_ballots=anon)
 
 
 def project_session(session: Session, viewer_id: str) -> Session:
@@ -107,4 +105,6 @@ def _project_reveal(
         return body, EVERYONE
     if vote.anonymous:
         return dataclasses.replace(body, ballots=None, anon_ballots=anonymous_ballots(vote)), "anon"
-    return dataclasses.replace(body, ballots=copy.deepcopy(vote.ballots), anon_ballots=None), EVERYONE
+    return dataclasses.replace(
+        body, ballots=copy.deepcopy(vote.ballots), anon_ballots=None
+    ), EVERYONE

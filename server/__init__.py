@@ -1,0 +1,1 @@
+"""accord's relay server: authoritative sessions over websockets, stored in SQLite."""

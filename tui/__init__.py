@@ -1,0 +1,1 @@
+"""accord's terminal client: the Textual board, the network client and the CLI."""
