@@ -177,6 +177,10 @@ class Vote:
         default_factory=dict
     )
     anon_ballots: Annotated[list[Ballot], Items(L.MAX_MEMBERS)] = field(default_factory=list)
+    #: Views' memo of the sorted anonymous rows, keyed by the session seq (never on the wire).
+    rows_memo: tuple[int, list[Ballot]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def results_visible(self) -> bool:

@@ -48,17 +48,26 @@ def project_vote(vote: Vote, viewer_id: str) -> Vote:
 
 def project_session(session: Session, viewer_id: str) -> Session:
     """A deep copy of ``session`` as ``viewer_id`` may see it (their snapshot)."""
-    votes = session.votes
-    ops = session.ops
-    session.votes, session.ops = {}, {}
-    try:
-        view = copy.deepcopy(session)
-    finally:
-        session.votes, session.ops = votes, ops
-    view.votes = {vid: project_vote(v, viewer_id) for vid, v in votes.items()}
-    own_ops = ops.get(viewer_id)
-    view.ops = {viewer_id: dict(own_ops)} if own_ops else {}
-    return view
+    shared = {
+        f.name: copy.deepcopy(getattr(session, f.name))
+        for f in dataclasses.fields(session)
+        if f.name not in ("votes", "ops")
+    }
+    own_ops = session.ops.get(viewer_id)
+    return Session(
+        **shared,
+        votes={vid: project_vote(v, viewer_id) for vid, v in session.votes.items()},
+        ops={viewer_id: dict(own_ops)} if own_ops else {},
+    )
+
+
+def _rows(session: Session, vote: Vote) -> list[Ballot]:
+    """The anonymous rows of ``vote``, computed once per session seq for all recipients."""
+    memo = vote.rows_memo
+    if memo is None or memo[0] != session.seq:
+        memo = (session.seq, anonymous_ballots(vote))
+        vote.rows_memo = memo
+    return memo[1]
 
 
 def project_event(session: Session, event: E.Event, viewer_id: str) -> tuple[E.Event, str]:
@@ -87,7 +96,7 @@ def _project_ballot(session: Session, body: E.BallotCast, viewer: str) -> tuple[
         return body, EVERYONE
     mine = viewer == body.member_id
     if vote.anonymous and vote.results_visible:
-        rows = anonymous_ballots(vote)
+        rows = _rows(session, vote)
         ballot = body.ballot if mine else None
         return E.BallotCast(body.vote_id, body.member_id, ballot, rows), "self" if mine else "anon"
     if can_see_ballots(vote, viewer):
@@ -104,7 +113,6 @@ def _project_reveal(
     if vote is None:
         return body, EVERYONE
     if vote.anonymous:
-        return dataclasses.replace(body, ballots=None, anon_ballots=anonymous_ballots(vote)), "anon"
-    return dataclasses.replace(
-        body, ballots=copy.deepcopy(vote.ballots), anon_ballots=None
-    ), EVERYONE
+        return dataclasses.replace(body, ballots=None, anon_ballots=_rows(session, vote)), "anon"
+    # Ballot objects are replaced, never mutated, so sharing them with the frame is safe.
+    return dataclasses.replace(body, ballots=dict(vote.ballots), anon_ballots=None), EVERYONE
