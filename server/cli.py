@@ -1,0 +1,321 @@
+"""``accord serve`` and ``accord sessions``: run the relay, and look after its stored sessions."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import datetime
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any, NoReturn
+
+from accord.protocol import record
+
+from . import credentials, logs
+from .config import LOG_LEVELS, ConfigError, ServerConfig, load_config
+from .hub import read_session
+from .relay import Relay, StartError, tls_context
+from .storage import SqliteStore, StoreError
+
+log = logging.getLogger("accord.server")
+
+#: Settings with a hand-written flag (or none); every other setting gets ``--name-with-dashes``.
+_SPECIAL = {"data_dir", "log_level", "origins", "admin_token", "tls_cert", "tls_key"}
+
+_HELP = {
+    "host": "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
+    "port": "TCP port (default 8765; 0 picks a free one)",
+    "log_json": "log JSON lines instead of human lines",
+    "compression": "turn on per-message deflate (costs CPU and memory per client)",
+    "trust_proxy": "take the client address from X-Forwarded-For (behind a proxy only)",
+    "rate_limit": "frames per second a connection may send on average (default 20)",
+    "rate_burst": "frames a connection may send at once (default 40)",
+    "flood_limit": "rate-limited frames in a row before closing with 1008 (default 40)",
+    "max_connections": "connections in total; over it HTTP 503 (default 5000)",
+    "max_connections_per_ip": "connections per client address; over it HTTP 429 (default 200)",
+    "max_sessions": "sessions stored; over it creating one is refused (default 10000)",
+    "max_members": "members per session (default 200)",
+    "hello_timeout": "seconds a new connection has to say hello (default 5)",
+    "max_buffer": "bytes queued to a slow client before it is dropped with 4003 (default 1 MiB)",
+    "ping_interval": "seconds between keepalive pings (default 20)",
+    "ping_timeout": "seconds to wait for a pong before dropping a peer (default 20)",
+    "replay_window": "events a reconnecting client may miss and still get replayed (default 1000)",
+    "snapshot_every": "events between stored snapshots (default 200)",
+    "idle_unload": "seconds an empty session stays in memory (default 300)",
+}
+
+
+def _one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser`` report a bad flag in one line on stderr, with exit code 2."""
+
+    def error(self: argparse.ArgumentParser, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    parser.error = types.MethodType(error, parser)  # type: ignore[method-assign]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``serve`` and ``sessions`` to the top-level ``accord`` parser."""
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the relay server",
+        description="Run the accord relay: sessions over websockets, stored in SQLite. "
+        "Flags override the config file, which overrides the defaults.",
+    )
+    _one_line_errors(serve)
+    _add_serve_flags(serve)
+    serve.set_defaults(handler=run_serve)
+
+    sessions = subparsers.add_parser(
+        "sessions",
+        help="list, show, export or delete stored sessions",
+        description="Look after the sessions in a relay's data dir; no running relay needed.",
+    )
+    _one_line_errors(sessions)
+    actions = sessions.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="list stored sessions")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    show = actions.add_parser("show", help="show one session's summary")
+    show.add_argument("session_id", help="the session id (see `accord sessions list`)")
+    export = actions.add_parser("export", help="write a session's decision record")
+    export.add_argument("session_id", help="the session id")
+    export.add_argument(
+        "--format", choices=("md", "json"), default="md", help="Markdown (default) or JSON"
+    )
+    export.add_argument(
+        "-o", "--output", type=Path, help="write to this file instead of standard output"
+    )
+    delete = actions.add_parser("delete", help="delete a session and its secrets")
+    delete.add_argument("session_id", help="the session id")
+    delete.add_argument("--yes", action="store_true", help="really delete it")
+    renew = actions.add_parser(
+        "renew-epochs",
+        help="give sessions a new epoch (after restoring a backup)",
+        description="Clients that saw events newer than a restored backup must start from a "
+        "snapshot; a new epoch makes every reconnecting client do so.",
+    )
+    renew.add_argument("session_ids", nargs="*", metavar="SESSION_ID", help="default: all")
+    for action in (listing, show, export, delete, renew):
+        _one_line_errors(action)
+        action.add_argument("--data-dir", type=Path, help="the relay's data dir")
+        action.add_argument("--config", type=Path, help="read data_dir from this server.toml")
+    sessions.set_defaults(handler=run_sessions)
+
+
+def _add_serve_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, metavar="FILE", help="TOML config file")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where sessions are stored")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, help="log detail (default info)")
+    parser.add_argument("--tls-cert", type=Path, metavar="FILE", help="PEM certificate chain")
+    parser.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key")
+    parser.add_argument(
+        "--origin",
+        dest="origins",
+        action="append",
+        metavar="URL",
+        help="allowed browser Origin (repeat); clients sending none are always allowed",
+    )
+    parser.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="require this token to create sessions (or set ACCORD_ADMIN_TOKEN)",
+    )
+    hints = typing.get_type_hints(ServerConfig)
+    for f in dataclasses.fields(ServerConfig):
+        if f.name in _SPECIAL:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        hint = hints[f.name]
+        default = f.default if f.default is not dataclasses.MISSING else None
+        text = _HELP.get(f.name, f"{f.name.replace('_', ' ')} (default {default})")
+        if hint is bool:
+            parser.add_argument(flag, action="store_const", const=True, help=text)
+        elif hint in (int, float, str):
+            parser.add_argument(
+                flag, type=hint, metavar="N" if hint is not str else "TEXT", help=text
+            )
+        else:
+            raise AssertionError(f"no flag for setting {f.name}")  # every field is handled
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(ServerConfig)}
+    values = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    if values.get("admin_token") is None and os.environ.get("ACCORD_ADMIN_TOKEN"):
+        values["admin_token"] = os.environ["ACCORD_ADMIN_TOKEN"]
+    return values
+
+
+# ---- serve -------------------------------------------------------------------------------
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """``accord serve``: run until SIGTERM or SIGINT; 0 after a clean stop."""
+    try:
+        config = load_config(args.config, _overrides(args))
+    except ConfigError as exc:
+        print(f"accord serve: {exc}", file=sys.stderr)
+        return 2
+    try:
+        tls_context(config)  # bad TLS files are a config problem: report before starting
+    except StartError as exc:
+        print(f"accord serve: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(config.log_level, config.log_json)
+    try:
+        return asyncio.run(_serve(config))
+    except StartError as exc:
+        print(f"accord serve: {exc}", file=sys.stderr)
+        return 2 if str(exc).startswith(("tls:", "data:")) else 1
+    except KeyboardInterrupt:  # a second Ctrl-C while shutting down
+        return 130
+
+
+async def _serve(config: ServerConfig) -> int:
+    relay = Relay(config)
+    await relay.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    shown = config.host if config.host not in ("0.0.0.0", "::", "") else socket.gethostname()
+    public = relay.url.replace(f"//{config.host}:", f"//{shown}:")
+    log.info("listening on %s", relay.url)
+    log.info("storing sessions in %s", config.db_path)
+    log.info(
+        "health at /healthz and /readyz, metrics at /metrics on the same port",
+    )
+    how = f"accord host --server {public}"
+    if config.admin_token:
+        how += " (with the admin token)"
+    log.info("a facilitator creates a session with: %s", how)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    log.info("shutting down: closing clients with 1001 and flushing storage")
+    await relay.close()
+    return 0
+
+
+# ---- sessions ----------------------------------------------------------------------------
+
+
+def run_sessions(args: argparse.Namespace) -> int:
+    """``accord sessions ACTION``: work on a data dir directly."""
+    try:
+        config = load_config(args.config, {"data_dir": args.data_dir})
+    except ConfigError as exc:
+        print(f"accord sessions: {exc}", file=sys.stderr)
+        return 2
+    if not config.db_path.is_file():
+        if args.action == "list":
+            print(f"no sessions stored in {config.data_dir}", file=sys.stderr)
+            return 0
+        print(f"accord sessions: no sessions stored in {config.data_dir}", file=sys.stderr)
+        return 1
+    try:
+        return asyncio.run(_sessions(args, SqliteStore(config.db_path)))
+    except StoreError as exc:
+        print(f"accord sessions: {exc}", file=sys.stderr)
+        return 1
+
+
+def _when(stamp: float) -> str:
+    return datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+async def _sessions(args: argparse.Namespace, store: SqliteStore) -> int:
+    await store.open()
+    try:
+        if args.action == "list":
+            return await _list(store, args.json)
+        if args.action == "renew-epochs":
+            return await _renew(store, args.session_ids)
+        loaded = await read_session(store, args.session_id)
+        if loaded is None:
+            print(f"accord sessions: no session {args.session_id}", file=sys.stderr)
+            return 1
+        if args.action == "show":
+            _show(loaded.info.epoch, loaded.session)
+            return 0
+        if args.action == "export":
+            session = loaded.session
+            if args.format == "json":
+                text = json.dumps(record.record_data(session), indent=2, ensure_ascii=False) + "\n"
+            else:
+                text = record.record_markdown(session)
+            if args.output is None:
+                sys.stdout.write(text)
+            else:
+                args.output.write_text(text, encoding="utf-8")
+                print(f"wrote {args.output}", file=sys.stderr)
+            return 0
+        if not args.yes:
+            print(
+                f"accord sessions: add --yes to delete {args.session_id}"
+                f" ({loaded.session.question!r}); this cannot be undone",
+                file=sys.stderr,
+            )
+            return 1
+        await store.delete(args.session_id)
+        print(f"deleted {args.session_id}", file=sys.stderr)
+        return 0
+    finally:
+        await store.close()
+
+
+async def _list(store: SqliteStore, as_json: bool) -> int:
+    rows = await store.sessions()
+    if as_json:
+        data = [dataclasses.asdict(r) for r in rows]
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no sessions stored", file=sys.stderr)
+        return 0
+    print(f"{'ID':14} {'PHASE':8} {'MEMBERS':>7} {'SEQ':>6} {'UPDATED (UTC)':16}  QUESTION")
+    for r in rows:
+        phase = "closed" if r.closed else r.phase
+        question = r.question if len(r.question) <= 60 else r.question[:59] + "…"
+        print(f"{r.id:14} {phase:8} {r.members:>7} {r.seq:>6} {_when(r.updated_at):16}  {question}")
+    return 0
+
+
+async def _renew(store: SqliteStore, session_ids: list[str]) -> int:
+    rows = {r.id: r for r in await store.sessions()}
+    missing = [sid for sid in session_ids if sid not in rows]
+    if missing:
+        print(f"accord sessions: no session {missing[0]}", file=sys.stderr)
+        return 1
+    for sid in session_ids or list(rows):
+        await store.reset(sid, credentials.new_epoch(), rows[sid].seq)
+    print(f"renewed the epoch of {len(session_ids or rows)} session(s)", file=sys.stderr)
+    return 0
+
+
+def _show(epoch: str, session: Any) -> None:
+    print(f"session   {session.id}")
+    print(f"question  {session.question}")
+    print(f"created   {_when(session.created_at)} UTC")
+    print(f"phase     {'closed' if session.closed else session.phase}")
+    print(f"seq       {session.seq} (epoch {epoch})")
+    print(f"members   {len(session.members)}")
+    for member in session.members.values():
+        dept = f", {member.department}" if member.department else ""
+        print(f"  {member.id:6} {member.name} ({member.role}{dept})")
+    print(
+        f"board     {len(session.live_cards())} cards, {len(session.live_needs())} needs,"
+        f" {len(session.options)} options, {len(session.votes)} votes"
+    )
+    if session.decision is not None:
+        print(f"decision  {session.decision.statement}")

@@ -1,0 +1,323 @@
+"""The sessions this relay holds: created here or loaded on demand from the store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from accord.protocol import record, reducer, rules
+from accord.protocol.errors import ErrorCode, Refusal
+from accord.protocol.events import Event, SessionCreated
+from accord.protocol.messages import Secrets
+from accord.protocol.model import Session
+
+from . import credentials
+from .commits import Committer
+from .config import ServerConfig
+from .metrics import Metrics
+from .session_host import SessionHost
+from .storage import (
+    Append,
+    Grant,
+    SessionInfo,
+    Store,
+    StoredEvent,
+    StoreError,
+    decode_event,
+    encode_event,
+)
+
+log = logging.getLogger("accord.server.hub")
+
+#: How often idle sessions are looked for and unloaded.
+SWEEP_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A new session: its host, the facilitator's member id and the secrets to show once."""
+
+    host: SessionHost
+    member_id: str
+    secrets: Secrets
+
+
+class Hub:
+    """Finds, creates, loads and unloads session hosts."""
+
+    def __init__(
+        self, config: ServerConfig, store: Store, committer: Committer, metrics: Metrics
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._committer = committer
+        self._metrics = metrics
+        self._hosts: dict[str, SessionHost] = {}
+        self._loading: dict[str, asyncio.Future[SessionHost | None]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        """Start unloading idle sessions in the background."""
+        self._sweeper = asyncio.create_task(self._sweep(), name="accord-hub-sweeper")
+
+    async def close(self) -> None:
+        """Finish every host's queued work and stop them (connections are closed already)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        hosts = list(self._hosts.values())
+        self._hosts.clear()
+        self._metrics.sessions.set(0)
+        for host in hosts:
+            await host.stop()
+        if self._background:
+            await asyncio.wait(self._background)
+
+    @property
+    def hosts(self) -> dict[str, SessionHost]:
+        """The sessions in memory, by id."""
+        return self._hosts
+
+    # ---- create ----------------------------------------------------------------------
+
+    async def create(self, question: str, name: str, department: str) -> Created:
+        """Create and store a session with its facilitator; secrets are returned once.
+
+        Raises:
+            Refusal: ``limit`` when the relay holds its most sessions.
+            StoreError: if the session could not be stored.
+        """
+        stored = await self._store.count()
+        self._metrics.sessions_stored.set(stored)
+        if stored >= self._config.max_sessions:
+            raise Refusal(
+                ErrorCode.LIMIT,
+                f"this relay holds its most sessions ({self._config.max_sessions});"
+                " ask its operator",
+            )
+        now = time.time()
+        session_id = credentials.new_session_id()
+        created = rules.create_session(question, now)
+        draft = reducer.replay(session_id, [Event(seq=1, at=now, by="relay", body=created)])
+        joined = rules.join(draft, name, "facilitator", department, now, self._config.caps)
+        member_id = joined.member.id
+        events = [
+            Event(seq=1, at=now, by=member_id, body=created),
+            Event(seq=2, at=now, by=member_id, body=joined),
+        ]
+        blobs = [StoredEvent(e.seq, encode_event(e)) for e in events]
+        session = reducer.replay(session_id, [decode_event(b.blob) for b in blobs])
+        secrets = Secrets(
+            facilitator_key=credentials.new_token(),
+            participant_code=credentials.new_code(),
+            partner_code=credentials.new_code(),
+            observer_code=credentials.new_code(),
+        )
+        grants = [
+            (
+                credentials.digest(secrets.facilitator_key),
+                Grant(session_id, "facilitator", member_id),
+            ),
+            (credentials.digest(secrets.participant_code), Grant(session_id, "participant")),
+            (credentials.digest(secrets.partner_code), Grant(session_id, "partner")),
+            (credentials.digest(secrets.observer_code), Grant(session_id, "observer")),
+        ]
+        epoch = credentials.new_epoch()
+        info = SessionInfo(
+            id=session_id,
+            epoch=epoch,
+            question=question,
+            created_at=now,
+            updated_at=now,
+            seq=session.seq,
+            phase=session.phase,
+            members=len(session.members),
+        )
+        await self._store.create(
+            Append(session_id, expected_seq=0, events=blobs, summary=info, grants=grants)
+        )
+        host = self._new_host(session, epoch, blobs, snapshot_seq=0)
+        self._metrics.created.inc()
+        self._metrics.sessions_stored.inc()
+        log.info("session created", extra={"session": session_id})
+        return Created(host=host, member_id=member_id, secrets=secrets)
+
+    # ---- find / load -------------------------------------------------------------------
+
+    async def get(self, session_id: str) -> SessionHost | None:
+        """The host for a stored session, loading it if needed; None if it does not exist.
+
+        Raises:
+            StoreError: if the session could not be read.
+        """
+        host = self._hosts.get(session_id)
+        if host is not None and not host.broken:
+            return host
+        if host is not None:
+            del self._hosts[session_id]
+            self._metrics.sessions.set(len(self._hosts))
+            await host.stop()
+        loading = self._loading.get(session_id)
+        if loading is not None:
+            return await asyncio.shield(loading)
+        future: asyncio.Future[SessionHost | None] = asyncio.get_running_loop().create_future()
+        self._loading[session_id] = future
+        try:
+            host = await self._load(session_id)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved; the awaiting callers re-raise it
+            raise
+        else:
+            future.set_result(host)
+            return host
+        finally:
+            del self._loading[session_id]
+
+    async def _load(self, session_id: str) -> SessionHost | None:
+        loaded = await read_session(self._store, session_id)
+        if loaded is None:
+            return None
+        session, epoch, base = loaded.session, loaded.info.epoch, loaded.snapshot_seq
+        if not loaded.intact:
+            epoch = credentials.new_epoch()
+            log.warning(
+                "session log incomplete; continuing from what was stored with a new epoch",
+                extra={
+                    "session": session_id,
+                    "stored_seq": loaded.info.seq,
+                    "rebuilt_seq": session.seq,
+                },
+            )
+            await self._store.reset(session_id, epoch, session.seq)
+        window = self._config.replay_window
+        recent = [e for e in loaded.tail if e.seq <= session.seq][-window:] if window else []
+        if window and len(recent) < window and base > 0:
+            recent = await self._older(session_id, base, recent)
+        host = self._new_host(session, epoch, recent, snapshot_seq=base)
+        log.info("session loaded", extra={"session": session_id, "seq": session.seq})
+        return host
+
+    async def _older(
+        self, session_id: str, base: int, recent: list[StoredEvent]
+    ) -> list[StoredEvent]:
+        """Extend the replay window below the snapshot with stored events."""
+        start = max(0, base - (self._config.replay_window - len(recent)))
+        older = [e for e in await self._store.events_after(session_id, start) if e.seq <= base]
+        merged = older + recent
+        if any(b.seq != a.seq + 1 for a, b in itertools.pairwise(merged)):
+            return recent  # a hole below the snapshot: replay only what is contiguous
+        return merged
+
+    def _new_host(
+        self, session: Session, epoch: str, recent: list[StoredEvent], snapshot_seq: int
+    ) -> SessionHost:
+        host = SessionHost(
+            session,
+            epoch,
+            self._config,
+            self._committer,
+            self._metrics,
+            recent,
+            snapshot_seq,
+            self._session_closed,
+        )
+        host.start()
+        self._hosts[session.id] = host
+        self._metrics.sessions.set(len(self._hosts))
+        return host
+
+    # ---- records and unloading ------------------------------------------------------------
+
+    def _session_closed(self, session: Session) -> None:
+        """Write the decision record next to the data when a session closes."""
+        folder = self._config.records_dir
+        markdown = record.record_markdown(session)
+        data = json.dumps(record.record_data(session), indent=2, ensure_ascii=False)
+        task = asyncio.create_task(
+            asyncio.to_thread(_write_record, folder, session.id, markdown, data)
+        )
+        self._background.add(task)
+        task.add_done_callback(self._record_written)
+
+    def _record_written(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("could not write a decision record: %s", task.exception())
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(min(SWEEP_SECONDS, max(self._config.idle_unload, 0.05)))
+            now = time.monotonic()
+            for session_id, host in list(self._hosts.items()):
+                if host.idle and now - host.idle_since >= self._config.idle_unload:
+                    if self._hosts.get(session_id) is host:
+                        del self._hosts[session_id]
+                    await host.stop()
+                    log.debug("session unloaded", extra={"session": session_id})
+            self._metrics.sessions.set(len(self._hosts))
+
+
+@dataclass(slots=True)
+class Loaded:
+    """A stored session rebuilt in memory, and how it was rebuilt."""
+
+    info: SessionInfo
+    session: Session
+    intact: bool  # False if the log had a hole or ended before the stored seq
+    snapshot_seq: int
+    tail: list[StoredEvent]
+
+
+async def read_session(store: Store, session_id: str) -> Loaded | None:
+    """Rebuild a stored session: its snapshot plus a replay of the events after it.
+
+    Raises:
+        StoreError: if it cannot be read or rebuilt at all.
+    """
+    info = await store.info(session_id)
+    if info is None:
+        return None
+    snapshot = await store.snapshot(session_id)
+    base = snapshot.seq if snapshot is not None else 0
+    tail = await store.events_after(session_id, base)
+    events: list[Event] = []
+    expected = base + 1
+    intact = True
+    for stored in tail:
+        if stored.seq != expected:
+            intact = False  # a hole: what follows it cannot be applied
+            break
+        events.append(decode_event(stored.blob))
+        expected += 1
+    if snapshot is None:
+        if not events or not isinstance(events[0].body, SessionCreated):
+            raise StoreError(
+                f"session {session_id}: neither a snapshot nor the start of its log is stored"
+            )
+        session = reducer.replay(session_id, events)
+    else:
+        session = snapshot
+        for event in events:
+            reducer.apply_event(session, event)
+    intact = intact and session.seq == info.seq
+    return Loaded(info, session, intact, base, tail)
+
+
+def _write_record(folder: Path, session_id: str, markdown: str, data: str) -> None:
+    """Write both record files, each replaced atomically so readers never see half a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix, text in ((".json", data + "\n"), (".md", markdown)):
+        final = folder / f"{session_id}{suffix}"
+        partial = final.with_suffix(suffix + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(final)

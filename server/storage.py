@@ -1,0 +1,483 @@
+"""Durable session logs behind a narrow interface, and its SQLite (WAL) implementation.
+
+A session is stored as its event log (``codec.encode_plain(event)`` blobs in
+seq order), a recent snapshot (``codec.encode_plain(session)``) so a restart
+rebuilds fast, an epoch, and the SHA-256 hashes of the secrets that grant
+access to it. Appends name the seq they expect the log to end at, so a store
+shared by several relays can refuse a write that lost a race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from accord.protocol import codec
+from accord.protocol import limits as L
+from accord.protocol.errors import ProtocolError
+from accord.protocol.events import Event
+from accord.protocol.model import Role, Session
+from accord.protocol.schema import decode_as
+
+T = TypeVar("T")
+
+#: Stored blobs were written by this relay, so they may be as large as a server frame.
+_BLOB_LIMIT = L.MAX_SERVER_FRAME * 4
+SCHEMA_VERSION = 1
+#: Seconds a write waits for another process's lock on the file before failing.
+BUSY_WAIT = 10.0
+#: Seconds a readiness probe waits for the write lock before reporting not ready.
+READY_WAIT = 1.0
+
+
+class StoreError(Exception):
+    """The store could not do what was asked (disk full, locked, corrupt, ...)."""
+
+
+def encode_event(event: Event) -> bytes:
+    """The stored form of an event."""
+    return codec.encode_plain(event)
+
+
+def decode_event(blob: bytes) -> Event:
+    """An event from its stored form.
+
+    Raises:
+        StoreError: if the blob is not a valid event.
+    """
+    try:
+        return decode_as(Event, codec.unpack(blob, _BLOB_LIMIT))
+    except ProtocolError as exc:
+        raise StoreError(f"a stored event cannot be read back ({exc})") from exc
+
+
+def encode_session(session: Session) -> bytes:
+    """The stored form of a snapshot."""
+    return codec.encode_plain(session)
+
+
+def decode_session(blob: bytes) -> Session:
+    """A session from its stored snapshot.
+
+    Raises:
+        ProtocolError: if the blob is not a valid session.
+    """
+    return decode_as(Session, codec.unpack(blob, _BLOB_LIMIT))
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What a hashed secret grants: a join code grants a role, a token a member."""
+
+    session_id: str
+    role: Role
+    member_id: str = ""  # empty for join codes
+
+
+@dataclass(slots=True)
+class SessionInfo:
+    """A session's summary row: identity, epoch and what ops want to see in a list."""
+
+    id: str
+    epoch: str
+    question: str
+    created_at: float
+    updated_at: float = 0.0
+    seq: int = 0
+    phase: str = "learn"
+    members: int = 0
+    closed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event already encoded for storage (encoded when it happened, never later)."""
+
+    seq: int
+    blob: bytes
+
+
+@dataclass(slots=True)
+class Append:
+    """One session's share of a group commit: new events, new grants, maybe a snapshot."""
+
+    session_id: str
+    expected_seq: int  # the seq the stored log ends at before these events
+    events: list[StoredEvent]
+    summary: SessionInfo
+    grants: list[tuple[str, Grant]] = field(default_factory=list)  # (digest, grant)
+    snapshot: StoredEvent | None = None  # (seq, session blob)
+
+
+class Store(Protocol):
+    """The relay's durable state. Every method may raise ``StoreError``."""
+
+    async def open(self) -> None:
+        """Create or upgrade the store and make it ready for use."""
+
+    async def close(self) -> None:
+        """Finish pending work and release the store."""
+
+    async def create(self, append: Append) -> None:
+        """Store a new session with its first events and grants."""
+
+    async def append(self, batch: Sequence[Append]) -> list[bool]:
+        """Commit a batch in one transaction; per entry, False if its expected seq was stale."""
+
+    async def events_after(self, session_id: str, seq: int) -> list[StoredEvent]:
+        """The stored events with a seq above ``seq``, in order."""
+
+    async def snapshot(self, session_id: str) -> Session | None:
+        """The latest stored snapshot of a session, if any."""
+
+    async def info(self, session_id: str) -> SessionInfo | None:
+        """A session's summary row, or None if there is no such session."""
+
+    async def sessions(self) -> list[SessionInfo]:
+        """Every stored session's summary, newest first."""
+
+    async def count(self) -> int:
+        """How many sessions are stored."""
+
+    async def grant(self, secret_digest: str) -> Grant | None:
+        """What a secret (by its digest) grants, if anything."""
+
+    async def reset(self, session_id: str, epoch: str, seq: int) -> None:
+        """After a log was found incomplete: a new epoch, and the log cut back to ``seq``."""
+
+    async def delete(self, session_id: str) -> bool:
+        """Remove a session and everything about it; False if it did not exist."""
+
+    async def writable(self) -> bool:
+        """True if a write transaction can be started now (for readiness checks)."""
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    epoch TEXT NOT NULL,
+    question TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    seq INTEGER NOT NULL,
+    phase TEXT NOT NULL,
+    members INTEGER NOT NULL,
+    closed INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    blob BLOB NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+    session_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    blob BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS grants (
+    digest TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    member_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS grants_by_session ON grants (session_id);
+"""
+
+
+class SqliteStore:
+    """A ``Store`` in one SQLite file in WAL mode, used from one dedicated thread.
+
+    sqlite3 blocks, so every call runs in a single worker thread and the
+    event loop keeps serving. ``append`` writes a whole batch of sessions'
+    events in one transaction (group commit) with ``synchronous=FULL``, so an
+    acknowledged event survives a crash of the process or the machine.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-store")
+        self._db: sqlite3.Connection | None = None
+
+    # ---- plumbing ----------------------------------------------------------
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._call, fn)
+
+    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._db is None:
+            raise StoreError(f"{self.path}: the store is not open")
+        try:
+            return fn(self._db)
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.rollback()
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    def _open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_WAIT)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot open ({exc})") from exc
+        try:
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode != "wal":
+                raise StoreError(f"{self.path}: cannot use WAL mode (got {mode})")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=OFF")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: written by a newer accord (schema {version}); upgrade accord"
+                )
+            db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            db.close()
+            raise StoreError(f"{self.path}: {exc}") from exc
+        except StoreError:
+            db.close()
+            raise
+        self._db = db
+
+    async def open(self) -> None:
+        """Open (and create if needed) the database file."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._pool, self._open)
+
+    def _close(self) -> None:
+        if self._db is not None:
+            # A checkpoint is an optimisation; the WAL is replayed on the next open anyway.
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.close()
+            self._db = None
+
+    async def close(self) -> None:
+        """Wait for pending work, checkpoint the WAL and close the file."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._pool, self._close)
+        self._pool.shutdown(wait=True)
+
+    # ---- writes --------------------------------------------------------------
+
+    @staticmethod
+    def _write(db: sqlite3.Connection, entry: Append) -> None:
+        db.executemany(
+            "INSERT INTO events (session_id, seq, blob) VALUES (?, ?, ?)",
+            [(entry.session_id, e.seq, e.blob) for e in entry.events],
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO grants (digest, session_id, role, member_id)"
+            " VALUES (?, ?, ?, ?)",
+            [(d, g.session_id, g.role, g.member_id) for d, g in entry.grants],
+        )
+        if entry.snapshot is not None:
+            db.execute(
+                "INSERT OR REPLACE INTO snapshots (session_id, seq, blob) VALUES (?, ?, ?)",
+                (entry.session_id, entry.snapshot.seq, entry.snapshot.blob),
+            )
+
+    async def create(self, append: Append) -> None:
+        """Store a new session with its first events and grants."""
+        info = append.summary
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "INSERT INTO sessions (id, epoch, question, created_at, updated_at, seq, phase,"
+                " members, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    info.id,
+                    info.epoch,
+                    info.question,
+                    info.created_at,
+                    info.updated_at,
+                    info.seq,
+                    info.phase,
+                    info.members,
+                    int(info.closed),
+                ),
+            )
+            self._write(db, append)
+            db.execute("COMMIT")
+
+        await self._run(work)
+
+    async def append(self, batch: Sequence[Append]) -> list[bool]:
+        """Commit a batch in one transaction; per entry, False if its expected seq was stale."""
+
+        def work(db: sqlite3.Connection) -> list[bool]:
+            done: list[bool] = []
+            db.execute("BEGIN IMMEDIATE")
+            for entry in batch:
+                info = entry.summary
+                moved = db.execute(
+                    "UPDATE sessions SET seq = ?, updated_at = ?, question = ?, phase = ?,"
+                    " members = ?, closed = ? WHERE id = ? AND seq = ?",
+                    (
+                        info.seq,
+                        info.updated_at,
+                        info.question,
+                        info.phase,
+                        info.members,
+                        int(info.closed),
+                        entry.session_id,
+                        entry.expected_seq,
+                    ),
+                ).rowcount
+                if moved != 1:
+                    done.append(False)
+                    continue
+                self._write(db, entry)
+                done.append(True)
+            db.execute("COMMIT")
+            return done
+
+        return await self._run(work)
+
+    async def reset(self, session_id: str, epoch: str, seq: int) -> None:
+        """After a log was found incomplete: a new epoch, and the log cut back to ``seq``."""
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "UPDATE sessions SET epoch = ?, seq = ? WHERE id = ?", (epoch, seq, session_id)
+            )
+            db.execute("DELETE FROM events WHERE session_id = ? AND seq > ?", (session_id, seq))
+            db.execute("DELETE FROM snapshots WHERE session_id = ? AND seq > ?", (session_id, seq))
+            db.execute("COMMIT")
+
+        await self._run(work)
+
+    async def delete(self, session_id: str) -> bool:
+        """Remove a session, its log, snapshot and grants; False if it did not exist."""
+
+        def work(db: sqlite3.Connection) -> bool:
+            db.execute("BEGIN IMMEDIATE")
+            found = db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
+            for table in ("events", "snapshots", "grants"):
+                db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+            db.execute("COMMIT")
+            return bool(found)
+
+        return await self._run(work)
+
+    async def writable(self) -> bool:
+        """True if a write transaction can be started now (for readiness checks)."""
+
+        def work(db: sqlite3.Connection) -> bool:
+            db.execute(f"PRAGMA busy_timeout={int(READY_WAIT * 1000)}")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("ROLLBACK")
+            finally:
+                db.execute(f"PRAGMA busy_timeout={int(BUSY_WAIT * 1000)}")
+            return True
+
+        try:
+            return await self._run(work)
+        except StoreError:
+            return False
+
+    # ---- reads ---------------------------------------------------------------
+
+    async def events_after(self, session_id: str, seq: int) -> list[StoredEvent]:
+        """The stored events with a seq above ``seq``, in order (still encoded)."""
+
+        def work(db: sqlite3.Connection) -> list[StoredEvent]:
+            rows = db.execute(
+                "SELECT seq, blob FROM events WHERE session_id = ? AND seq > ? ORDER BY seq",
+                (session_id, seq),
+            )
+            return [StoredEvent(int(s), bytes(b)) for s, b in rows]
+
+        return await self._run(work)
+
+    async def snapshot(self, session_id: str) -> Session | None:
+        """The latest stored snapshot of a session, if any."""
+
+        def work(db: sqlite3.Connection) -> tuple[int, bytes] | None:
+            row = db.execute(
+                "SELECT seq, blob FROM snapshots WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            return None if row is None else (int(row[0]), bytes(row[1]))
+
+        row = await self._run(work)
+        if row is None:
+            return None
+        return _decoded(session_id, row[0], row[1], decode_session)
+
+    async def info(self, session_id: str) -> SessionInfo | None:
+        """A session's summary row, or None if there is no such session."""
+
+        def work(db: sqlite3.Connection) -> SessionInfo | None:
+            row = db.execute(f"SELECT {_INFO_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
+            found = row.fetchone()
+            return None if found is None else _info(found)
+
+        return await self._run(work)
+
+    async def sessions(self) -> list[SessionInfo]:
+        """Every stored session's summary, most recently active first."""
+
+        def work(db: sqlite3.Connection) -> list[SessionInfo]:
+            rows = db.execute(f"SELECT {_INFO_COLUMNS} FROM sessions ORDER BY updated_at DESC")
+            return [_info(r) for r in rows]
+
+        return await self._run(work)
+
+    async def count(self) -> int:
+        """How many sessions are stored."""
+
+        def work(db: sqlite3.Connection) -> int:
+            return int(db.execute("SELECT count(*) FROM sessions").fetchone()[0])
+
+        return await self._run(work)
+
+    async def grant(self, secret_digest: str) -> Grant | None:
+        """What a secret (by its digest) grants, if anything."""
+
+        def work(db: sqlite3.Connection) -> Grant | None:
+            row = db.execute(
+                "SELECT session_id, role, member_id FROM grants WHERE digest = ?",
+                (secret_digest,),
+            ).fetchone()
+            return None if row is None else Grant(row[0], row[1], row[2])
+
+        return await self._run(work)
+
+
+_INFO_COLUMNS = "id, epoch, question, created_at, updated_at, seq, phase, members, closed"
+
+
+def _info(row: tuple[object, ...]) -> SessionInfo:
+    sid, epoch, question, created, updated, seq, phase, members, closed = row
+    return SessionInfo(
+        id=str(sid),
+        epoch=str(epoch),
+        question=str(question),
+        created_at=float(created),  # type: ignore[arg-type]
+        updated_at=float(updated),  # type: ignore[arg-type]
+        seq=int(seq),  # type: ignore[call-overload]
+        phase=str(phase),
+        members=int(members),  # type: ignore[call-overload]
+        closed=bool(closed),
+    )
+
+
+def _decoded(session_id: str, seq: int, blob: bytes, decode: Callable[[bytes], T]) -> T:
+    try:
+        return decode(blob)
+    except Exception as exc:  # a corrupt row must name itself, whatever the decoder raised
+        raise StoreError(
+            f"session {session_id} seq {seq}: cannot decode stored data ({exc})"
+        ) from exc

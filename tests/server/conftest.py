@@ -1,0 +1,14 @@
+"""Shared set-up for the relay tests: makes ``server_support`` importable.
+
+pytest runs with ``--import-mode=importlib`` and there is no ``tests/__init__.py``,
+so the helpers live in one plain module next to this file, put on ``sys.path`` here.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
