@@ -6,6 +6,7 @@ version). Only maps, arrays, str, int, float, bool and nil appear on the wire.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 import msgpack
@@ -84,15 +85,16 @@ def _decode(data: bytes, types: dict[str, type], max_size: int) -> Any:
     if type(frame) is not dict:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "frame: expected a map")
     version = frame.get("v")
-    if version != PROTOCOL_VERSION:
+    if type(version) is not int or version != PROTOCOL_VERSION:
         raise ProtocolError(
             ErrorCode.VERSION,
-            f"v: this relay speaks protocol {PROTOCOL_VERSION}, the frame says {version!r}",
+            f"v: this side speaks protocol {PROTOCOL_VERSION}, the frame says "
+            f"{reprlib.repr(version)}",
         )
     kind = frame.get("t")
     cls = types.get(kind) if type(kind) is str else None
     if cls is None:
-        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"t: unknown message type {kind!r}")
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"t: unknown message type {reprlib.repr(kind)}")
     return decode_as(cls, frame)
 
 

@@ -43,14 +43,20 @@ class CloseCode(IntEnum):
     BAD_HELLO = 4005  # the first frame was not a valid hello/create
 
 
+#: Longest error message kept; longer ones are cut so they always fit an error frame.
+MESSAGE_CHARS = 1000
+
+
 class ProtocolError(Exception):
     """Raised for anything the protocol refuses: bad frames, bad messages, refused commands.
 
     ``code`` is stable across versions; ``message`` is for people and names the
-    offending field when there is one.
+    offending field when there is one. Messages are cut to ``MESSAGE_CHARS``.
     """
 
     def __init__(self, code: ErrorCode, message: str) -> None:
+        if len(message) > MESSAGE_CHARS:
+            message = message[: MESSAGE_CHARS - 1] + "…"
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message

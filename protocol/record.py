@@ -15,6 +15,7 @@ from .model import (
     LANE_TITLES,
     LANES,
     PHASE_TITLES,
+    Card,
     Session,
     Vote,
 )
@@ -39,11 +40,47 @@ def _revealed(session: Session, kind: str) -> Vote | None:
     return None
 
 
+def _live_card(session: Session, card: Card) -> Card | None:
+    """The live card ``card`` was (perhaps in several steps) merged into, if any."""
+    for _ in range(len(session.cards) + 1):
+        if card.merged_into is None:
+            return card
+        target = session.cards.get(card.merged_into)
+        if target is None:
+            return None
+        card = target
+    return None
+
+
+def _card_dots(session: Session) -> dict[str, int]:
+    """Dots per live card from the latest revealed dots vote that covered each lane.
+
+    A merged card's dots count towards the live card it was merged into.
+    """
+    out: dict[str, int] = {}
+    for lane in LANES:
+        vote = next(
+            (
+                v
+                for v in reversed(session.votes.values())
+                if v.kind == "dots" and v.revealed and v.lane in (None, lane)
+            ),
+            None,
+        )
+        if vote is None:
+            continue
+        totals = dot_totals(vote)
+        for card in session.cards.values():
+            live = _live_card(session, card) if card.lane == lane else None
+            if live is not None and totals.get(card.id):
+                out[live.id] = out.get(live.id, 0) + totals[card.id]
+    return out
+
+
 def record_data(session: Session) -> dict[str, Any]:
     """The decision record as plain data (the JSON export)."""
     members = sorted(session.members.values(), key=lambda m: (m.role != "facilitator", m.name))
-    dots = _revealed(session, "dots")
-    totals = dot_totals(dots) if dots else {}
+    dots = _card_dots(session)
     classify = _revealed(session, "classify")
     lenses = {lens.need_id: lens for lens in department_lens(session, classify)} if classify else {}
     score = _revealed(session, "score")
@@ -65,8 +102,7 @@ def record_data(session: Session) -> dict[str, Any]:
             {
                 "lane": c.lane,
                 "text": c.text,
-                "dots": totals.get(c.id, 0)
-                + sum(totals.get(o.id, 0) for o in session.cards.values() if o.merged_into == c.id),
+                "dots": dots.get(c.id, 0),
             }
             for c in session.live_cards()
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,7 +15,9 @@ def apply_event(session: Session, event: E.Event) -> None:
     """Apply ``event`` to ``session`` in place and advance its seq.
 
     Events are facts the relay already accepted, so this never refuses; it
-    tolerates events that name things this viewer cannot see.
+    tolerates events that name things this viewer cannot see. Objects the
+    session goes on to change (members, cards, needs, options, votes) are
+    copied in, so an event stays as it was when it happened.
     """
     handler = _HANDLERS[type(event.body)]
     handler(session, event)
@@ -58,7 +61,7 @@ def _session_created(session: Session, event: E.Event) -> None:
 
 def _member_joined(session: Session, event: E.Event) -> None:
     assert isinstance(event.body, E.MemberJoined)
-    session.members[event.body.member.id] = event.body.member
+    session.members[event.body.member.id] = copy.deepcopy(event.body.member)
     _take_id(session)
 
 
@@ -96,7 +99,7 @@ def _question_edited(session: Session, event: E.Event) -> None:
 
 def _card_added(session: Session, event: E.Event) -> None:
     assert isinstance(event.body, E.CardAdded)
-    session.cards[event.body.card.id] = event.body.card
+    session.cards[event.body.card.id] = copy.deepcopy(event.body.card)
     _take_id(session)
 
 
@@ -121,7 +124,7 @@ def _cards_merged(session: Session, event: E.Event) -> None:
 
 def _need_added(session: Session, event: E.Event) -> None:
     assert isinstance(event.body, E.NeedAdded)
-    session.needs[event.body.need.id] = event.body.need
+    session.needs[event.body.need.id] = copy.deepcopy(event.body.need)
     _take_id(session)
 
 
@@ -161,7 +164,7 @@ def _weight_set(session: Session, event: E.Event) -> None:
 
 def _option_added(session: Session, event: E.Event) -> None:
     assert isinstance(event.body, E.OptionAdded)
-    session.options[event.body.option.id] = event.body.option
+    session.options[event.body.option.id] = copy.deepcopy(event.body.option)
     _take_id(session)
 
 
@@ -189,7 +192,7 @@ def _note_added(session: Session, event: E.Event) -> None:
 
 def _vote_opened(session: Session, event: E.Event) -> None:
     assert isinstance(event.body, E.VoteOpened)
-    session.votes[event.body.vote.id] = event.body.vote
+    session.votes[event.body.vote.id] = copy.deepcopy(event.body.vote)
     _take_id(session)
 
 
@@ -224,7 +227,8 @@ def _vote_revealed(session: Session, event: E.Event) -> None:
     vote.accepting = False
     vote.revealed = True
     if body.ballots is not None:
-        vote.ballots.update(body.ballots)
+        # The reveal carries every ballot in the relay's order; take it whole so views match.
+        vote.ballots = dict(body.ballots)
     if body.anon_ballots is not None:
         vote.anon_ballots = body.anon_ballots
     if body.round is not None:

@@ -196,7 +196,7 @@ class Cell:
 
 def cells(session: Session, vote: Vote) -> dict[str, Cell]:
     """Every scored cell of a score vote, keyed by ``option:need``."""
-    crit = {c.need_id for c in criteria(session)}
+    crit = [c.need_id for c in criteria(session)]
     out: dict[str, Cell] = {}
     for option_id in session.options:
         for need_id in crit:

@@ -10,6 +10,7 @@ str, int, float, bool and nil, so any language can speak the protocol.
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 import types
 import typing
 from collections.abc import Callable
@@ -232,7 +233,9 @@ def _union_decoder(options: tuple[Any, ...]) -> Decoder:
         kind = value.get("k")
         dec = kinds.get(kind) if type(kind) is str else None
         if dec is None:
-            raise _fail(_join(path, "k"), f"unknown kind {kind!r}", ErrorCode.UNKNOWN_TYPE)
+            raise _fail(
+                _join(path, "k"), f"unknown kind {reprlib.repr(kind)}", ErrorCode.UNKNOWN_TYPE
+            )
         return dec(value, path)
 
     return tagged
@@ -278,6 +281,8 @@ def encode_value(value: Any) -> Any:
     tp = type(value)
     if tp is str or tp is int or tp is bool or tp is float or value is None:
         return value
+    if isinstance(value, str):  # a str subclass such as an ErrorCode member
+        return str(value)
     if tp is list or tp is tuple:
         return [encode_value(v) for v in value]
     if tp is dict:
