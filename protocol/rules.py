@@ -415,7 +415,9 @@ def _open_vote(ctx: _Ctx, cmd: C.OpenVote) -> list[E.EventBody]:
         kind=cmd.kind,
         phase=phase,
         title=cmd.title,
-        hidden=cmd.hidden,
+        # Live tallies of an anonymous vote would show whose ballot just arrived, so an
+        # anonymous vote always stays hidden until the reveal.
+        hidden=cmd.hidden or cmd.anonymous,
         anonymous=cmd.anonymous,
         method=cmd.method,
         dots=cmd.dots,

@@ -87,7 +87,8 @@ def project_event(session: Session, event: E.Event, viewer_id: str) -> tuple[E.E
         key = f"{key}|op"
     if body is event.body and op == event.op:
         return event, key
-    return dataclasses.replace(event, body=body, op=op), key
+    # Not dataclasses.replace: this runs once per recipient, and replace() is 5x slower.
+    return E.Event(seq=event.seq, at=event.at, by=event.by, body=body, op=op), key
 
 
 def _project_ballot(session: Session, body: E.BallotCast, viewer: str) -> tuple[E.BallotCast, str]:

@@ -245,3 +245,13 @@ def test_ids_are_unique_and_typed() -> None:
     ids = [*s.members, *s.cards, *s.needs, *(o for o in s.options if o != BASELINE_ID), *s.notes]
     assert len(ids) == len(set(ids))
     assert all(i[0] in "mcnot" and i[1:].isdigit() for i in ids)
+
+
+def test_anonymous_votes_always_open_hidden() -> None:
+    """An anonymous vote opens hidden even when asked to be live, so no ballot is traceable."""
+    board, cast = seeded_board("learn")
+    vote = board.new_id(
+        board.do(cast.facilitator, C.OpenVote(kind="dots", hidden=False, anonymous=True))
+    )
+    opened = board.session.votes[vote]
+    assert opened.hidden and opened.anonymous and not opened.results_visible

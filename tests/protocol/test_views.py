@@ -66,20 +66,20 @@ def test_live_votes_show_ballots_as_they_arrive() -> None:
         assert _sent(board, event, viewer).body == event.body
 
 
-def test_anonymous_live_votes_send_rows_without_identity() -> None:
-    """A live anonymous vote sends others the unkeyed rows, never the caster's ballot."""
+def test_anonymous_votes_asked_live_send_only_who_voted() -> None:
+    """An anonymous vote asked to be live still sends others only who voted, never rows."""
     board, cast, vote, need = _classify_board(hidden=False, anonymous=True)
     ada, bo = cast.participants[:2]
     board.do(ada, C.Cast(vote_id=vote, marks={need: 2}))
     (event,) = board.do(bo, C.Cast(vote_id=vote, marks={need: 1}))
-    rows = [Ballot(marks={need: 1}), Ballot(marks={need: 2})]
     for viewer in (ada, cast.observer):
         body = _sent(board, event, viewer).body
         assert isinstance(body, E.BallotCast)
-        assert body.ballot is None and body.anon_ballots == rows
+        assert body.member_id == bo
+        assert body.ballot is None and body.anon_ballots is None
         view = views.project_session(board.session, viewer)
         assert set(view.votes[vote].ballots) <= {viewer}
-        assert view.votes[vote].anon_ballots == rows
+        assert view.votes[vote].anon_ballots == []
     mine = _sent(board, event, bo).body
     assert isinstance(mine, E.BallotCast) and mine.ballot == Ballot(marks={need: 1})
 

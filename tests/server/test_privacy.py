@@ -108,8 +108,8 @@ async def test_anonymous_vote_never_ties_ballots_to_people(relay: Relay) -> None
     )
 
 
-async def test_open_anonymous_tallies_stay_unkeyed(relay: Relay) -> None:
-    """A live anonymous vote shows tallies as they come, never keyed by member."""
+async def test_anonymous_vote_asked_live_stays_hidden_on_the_wire(relay: Relay) -> None:
+    """An anonymous vote asked to be live sends no ballot or row to others until the reveal."""
     fac = await WireClient.create(relay.url)
     code = fac.secrets.participant_code
     ana = await WireClient.join(relay.url, code, "Ana")
@@ -118,14 +118,20 @@ async def test_open_anonymous_tallies_stay_unkeyed(relay: Relay) -> None:
     await fac.ok(C.OpenVote(kind="dots", dots=3, hidden=False, anonymous=True))
     assert fac.session is not None
     vote = fac.session.open_vote("dots")
-    assert vote is not None
+    assert vote is not None and vote.hidden
     card = next(iter(fac.session.cards))
     await bo.catch_up(fac.seq)
     await bo.ok(C.Cast(vote_id=vote.id, marks={card: 3}))
     await ana.catch_up(bo.seq)
     assert ana.session is not None
     live = ana.session.votes[vote.id]
-    assert [b.marks for b in live.anon_ballots] == [{card: 3}]
+    assert live.voters == [bo.member_id] and live.anon_ballots == []
+    for frame in ana.raw:
+        assert _ballot_owners(codec.decode_server(frame), vote.id) <= {ana.member_id}
+    await fac.catch_up(bo.seq)
+    await fac.ok(C.RevealVote(vote_id=vote.id))
+    await ana.catch_up(fac.seq)
+    assert [b.marks for b in ana.session.votes[vote.id].anon_ballots] == [{card: 3}]
     for frame in ana.raw:
         assert _ballot_owners(codec.decode_server(frame), vote.id) <= {ana.member_id}
 
