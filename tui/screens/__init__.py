@@ -1,1 +1,1 @@
-"""screens of the accord board."""
+"""Screens of the accord client: the board, help, the first-run profile and the dialogs."""

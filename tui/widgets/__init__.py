@@ -1,1 +1,1 @@
-"""widgets of the accord board."""
+"""Widgets of the accord board, one family per module: phase bar, sidebar, phase panels."""

@@ -1,0 +1,67 @@
+"""Facilitator tools on a live relay: the timebox, and confirmations before destructive acts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord.protocol.commands import AddCard
+from accord.protocol.messages import Create, Hello
+from accord.tui.app import AccordApp
+from accord.tui.client import Connection
+from accord.tui.screens.confirm import ConfirmDialog
+from accord.tui.widgets.sidebar import TimerBox
+from textual import events
+
+
+async def test_timebox_counts_down_for_everyone_and_says_when_time_is_up(
+    relay: Any, h: Any
+) -> None:
+    """``t`` starts a timebox; a participant's sidebar counts it down and both hear time is up."""
+    fac = Connection(relay.url, Create(question="Which way?", name="Fay"))
+    await fac.start(timeout=10)
+    assert fac.secrets is not None
+    priya = Connection(relay.url, Hello(code=fac.secrets.participant_code, name="Priya"))
+    await priya.start(timeout=10)
+    apps = [AccordApp(fac, cursor_blink=False), AccordApp(priya, cursor_blink=False)]
+    async with apps[0].run_test(size=(80, 24)) as fp, apps[1].run_test(size=(80, 24)) as pp:
+        await fp.press("t")
+        assert fp.app.focused is not None
+        fp.app.focused.post_message(events.Paste("0.05"))
+        await fp.pause()
+        await fp.press("down")
+        assert fp.app.focused is not None
+        fp.app.focused.post_message(events.Paste("Silent brainstorm"))
+        await fp.pause()
+        await fp.press("enter")
+        timer = apps[1].board.query_one(TimerBox)
+        await h.until(pp, lambda: "Silent" in h.widget_text(timer))
+        assert "00:0" in h.widget_text(timer)
+        for app, pilot in zip(apps, (fp, pp), strict=True):
+            await h.until(
+                pilot,
+                lambda app=app: any("Time is up" in n.message for n in app._notifications),
+                timeout=8,
+            )
+        await h.until(pp, lambda: "over by" in h.widget_text(timer))
+    await priya.close()
+    await fac.close()
+
+
+async def test_delete_asks_first_and_no_keeps_the_card(relay: Any, h: Any) -> None:
+    """Deleting a card opens a confirmation; n keeps it, y deletes it."""
+    fac = Connection(relay.url, Create(question="Which way?", name="Fay"))
+    await fac.start(timeout=10)
+    await fac.send(AddCard("value", "Duplicate"))
+    app = AccordApp(fac, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        assert not isinstance(app.screen, ConfirmDialog)
+        await pilot.pause(0.2)
+        assert fac.session is not None and len(fac.session.cards) == 1
+        await pilot.press("d")
+        await pilot.press("y")
+        await h.until(pilot, lambda: not fac.session.cards)  # type: ignore[union-attr]
+        await h.until(pilot, lambda: "Duplicate" not in h.screen_text(app))
+    await fac.close()

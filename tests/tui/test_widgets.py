@@ -1,0 +1,115 @@
+"""Board widgets on realistic sessions, without a network: what each role sees and can do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from accord.tui.palette import BoardCommands
+from accord.tui.screens.help import HelpScreen
+from accord.tui.widgets.decide import DecidePanel
+from accord.tui.widgets.learn import LearnPanel
+from accord.tui.widgets.needs import NeedsPanel
+from accord.tui.widgets.options import OptionsPanel
+from accord.tui.widgets.phase_bar import PhaseBar
+from accord.tui.widgets.sidebar import MemberList
+
+Board = Callable[[str], Any]
+
+
+async def test_learn_shows_your_dots_left_and_who_voted(board: Board, preview: Any, h: Any) -> None:
+    """A participant sees the dots they have left; the sidebar marks who has voted."""
+    app = preview(board("learn"), "Priya")
+    async with app.run_test(size=(80, 24)):
+        panel = h.widget_text(app.board.query_one(LearnPanel))
+        assert "2 of 5 dots left" in panel
+        assert "you:2" in panel
+        members = h.widget_text(app.board.query_one(MemberList))
+        assert "▣" in members and "□" in members
+        assert "Priya (you)" in members
+
+
+async def test_needs_lens_marks_departments_that_disagree(
+    board: Board, preview: Any, h: Any
+) -> None:
+    """``l`` shows each department's majority class and marks needs they disagree on."""
+    app = preview(board("needs"), "Fay")
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = app.board.query_one(NeedsPanel)
+        before = h.widget_text(panel)
+        assert "Sale " not in before and "l: lens" in before
+        await pilot.press("l")
+        lens = h.widget_text(panel)
+        header = lens.splitlines()[1]
+        assert "Fina" in header and "Sale" in header and "≠" in header
+        rows = [line for line in lens.splitlines() if "[" in line]
+        assert any(line.rstrip().endswith("≠") for line in rows)
+
+
+async def test_options_reveal_ranks_and_strikes_gate_failures(
+    board: Board, preview: Any, h: Any
+) -> None:
+    """After the reveal the best option ranks first and the baseline fails its gate."""
+    app = preview(board("options"), "Priya")
+    async with app.run_test(size=(120, 36)):
+        text = h.widget_text(app.board.query_one(OptionsPanel))
+        assert "Scoring revealed" in text
+        assert "#1 " in next(line for line in text.splitlines() if "Partner with PayCo" in line)
+        assert "✗gate" in next(line for line in text.splitlines() if "No change" in line)
+        assert "Criteria, from the settled needs" in text
+
+
+async def test_decide_shows_round_progress_and_objection(
+    board: Board, preview: Any, h: Any
+) -> None:
+    """The consensus panel lists who answered and the reason of the earlier objection."""
+    app = preview(board("decide"), "Marco")
+    async with app.run_test(size=(120, 36)):
+        text = h.widget_text(app.board.query_one(DecidePanel))
+        assert "Round 2, consent" in text and "2/4 voted" in text
+        assert "Your answer: none yet" in text
+        assert "objection: Refunds at our volume are untested" in text
+        assert "did not pass" in text
+
+
+async def test_participant_keys_hide_facilitator_actions(board: Board, preview: Any) -> None:
+    """Participants get no facilitator keys in the footer; the facilitator does."""
+    for name, expected in (("Priya", False), ("Fay", True)):
+        app = preview(board("needs"), name)
+        async with app.run_test(size=(120, 36)):
+            actions = {b.binding.action for b in app.board.active_bindings.values()}
+            assert ("open_vote" in actions) is expected
+            assert ("settle('must')" in actions) is expected
+            assert "classify('must')" in actions
+
+
+async def test_palette_offers_the_board_actions(board: Board, preview: Any) -> None:
+    """The command palette finds board actions by name, as the role allows."""
+    app = preview(board("options"), "Fay")
+    async with app.run_test(size=(120, 36)):
+        provider = BoardCommands(app.board)
+        names = [hit.text for hit in [h async for h in provider.discover()]]
+        assert {"Open vote", "Reveal", "Add option", "Weight+", "Help"} <= set(map(str, names))
+
+
+async def test_help_lists_the_keys_of_the_current_phase(board: Board, preview: Any) -> None:
+    """``?`` opens help for the phase in view with its keys for your role."""
+    app = preview(board("options"), "Priya")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        labels = {k.label for k in app.screen.phase_keys}
+        assert {"Score", "Pass", "Fail", "Add option", "Note"} <= labels
+        assert "Weight+" not in labels
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_phase_bar_names_the_phase_and_task(board: Board, preview: Any, h: Any) -> None:
+    """The phase bar shows the four phases and what is asked now."""
+    app = preview(board("decide"), "Marco")
+    async with app.run_test(size=(80, 24)):
+        text = h.widget_text(app.board.query_one(PhaseBar))
+        for name in ("Learn", "Needs", "Options", "Decide"):
+            assert name in text
+        assert "Now: Consensus round" in text

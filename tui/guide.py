@@ -1,0 +1,178 @@
+"""Plain words for the board: what the group is asked to do now, and notices for events.
+
+Pure functions of a session; no Textual, so tests and the demo can use them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from accord.protocol import events as E
+from accord.protocol.model import (
+    CLASS_TITLES,
+    PHASE_TITLES,
+    Member,
+    Session,
+    Vote,
+)
+from accord.protocol.results import criteria, dots_used
+
+Severity = Literal["information", "warning", "error"]
+
+VOTE_NAMES = {
+    "dots": "dot vote",
+    "classify": "classification",
+    "score": "scoring",
+    "consensus": "consensus round",
+}
+
+
+def name_of(session: Session, member_id: str) -> str:
+    """A member's display name, or a placeholder for someone this view does not know."""
+    member = session.members.get(member_id)
+    return member.name if member else "someone"
+
+
+def clock(seconds: float) -> str:
+    """Seconds as ``mm:ss`` (or ``h:mm:ss``), never negative."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes:02}:{secs:02}"
+
+
+def voters(session: Session) -> list[Member]:
+    """Members who vote: facilitator and participants."""
+    return [m for m in session.members.values() if m.role in ("facilitator", "participant")]
+
+
+def vote_progress(session: Session, vote: Vote) -> str:
+    """``3/5 voted`` for a vote."""
+    return f"{len(vote.voters)}/{len(voters(session))} voted"
+
+
+def task_line(session: Session, me: str) -> str:
+    """One line: what the group (and you) are asked to do right now."""
+    member = session.members.get(me)
+    role = member.role if member else "observer"
+    if session.closed:
+        return "The session is closed. Export the decision record with w."
+    vote = session.open_vote()
+    mine = vote.ballots.get(me) if vote else None
+    can_vote = role in ("facilitator", "participant")
+    phase = session.phase
+    if phase == "learn":
+        if vote and vote.kind == "dots" and can_vote:
+            left = vote.dots - dots_used(mine)
+            return f"Dot vote: put your dots on what matters most ({left} of {vote.dots} left)."
+        if role == "partner":
+            return "The group is gathering the big picture; you can add notes in Options."
+        return "Add cards: the value we are after, the cost of no change, what stakeholders say."
+    if phase == "needs":
+        if vote and vote.kind == "classify" and can_vote:
+            done = len(mine.marks) if mine else 0
+            total = len(session.live_needs())
+            return f"Classify every need: must, optional or not a need ({done}/{total} done)."
+        unsettled = any(n.settled is None for n in session.live_needs())
+        if role == "facilitator" and unsettled:
+            classified = session.latest_vote("classify")
+            if classified is not None and classified.results_visible:
+                return "Settle each need: M must, O optional, N not a need (U clears)."
+            return "Propose needs; open the classification (v), then settle each need's class."
+        return "Propose needs: what must be true for the change to succeed, and how it shows."
+    if phase == "options":
+        if vote and vote.kind == "score" and can_vote:
+            total = len(criteria(session)) * len(session.options)
+            done = len(mine.marks) if mine else 0
+            return f"Score every option against every criterion ({done}/{total} cells)."
+        if role == "partner":
+            return "Add honest facts about the options as notes (n); you do not vote."
+        return "Add options and notes; the criteria come from the settled needs."
+    if session.decision is not None:
+        return "The decision is recorded. Review it, then the facilitator closes the session."
+    if vote and vote.kind == "consensus" and can_vote:
+        if mine is None:
+            return "Consensus round: give your answer to the proposal."
+        return "You answered; you can change it until the facilitator reveals."
+    if session.proposal is None:
+        return "The facilitator proposes an option and a decision statement."
+    return "Discuss the proposal; the facilitator runs a consensus round."
+
+
+def notice_for(session: Session, event: E.Event, me: str) -> tuple[str, Severity] | None:
+    """A notice for an event someone else caused that matters to you, if any.
+
+    ``session`` is the state after the event was applied.
+    """
+    if event.by == me:
+        return None
+    body = event.body
+    who = name_of(session, event.by)
+    if isinstance(body, E.PhaseChanged):
+        return f"{who} moved the board to {PHASE_TITLES[body.phase]}.", "information"
+    if isinstance(body, E.VoteOpened):
+        vote = body.vote
+        how = "hidden until the reveal" if vote.hidden else "results show live"
+        if vote.anonymous:
+            how += ", anonymous"
+        return f"A {VOTE_NAMES[vote.kind]} opened ({how}).", "information"
+    if isinstance(body, E.VoteRevealed):
+        revealed = session.votes.get(body.vote_id)
+        kind = VOTE_NAMES[revealed.kind] if revealed else "vote"
+        if body.round is not None:
+            outcome = "passed" if body.round.passed else "did not pass"
+            return f"Consensus round {outcome}: {body.round.summary}.", "information"
+        return f"The {kind} results are revealed.", "information"
+    if isinstance(body, E.VoteClosed):
+        return "The vote closed; no more ballots.", "information"
+    if isinstance(body, E.Proposed):
+        option = session.options.get(body.proposal.option_id)
+        title = option.title if option else "an option"
+        return f"{who} proposed {title}.", "information"
+    if isinstance(body, E.DecisionRecorded):
+        return "The decision is recorded.", "information"
+    if isinstance(body, E.SessionClosed):
+        return "The facilitator closed the session.", "warning"
+    if isinstance(body, E.TimerStarted):
+        return (
+            f"Timebox started: {clock(body.timer.seconds)} for {body.timer.label}.",
+            "information",
+        )
+    if isinstance(body, E.MemberJoined):
+        member = body.member
+        dept = f" ({member.department})" if member.department else ""
+        return f"{member.name}{dept} joined as {member.role}.", "information"
+    if isinstance(body, E.NeedSettled) and body.cls is not None:
+        need = session.needs.get(body.need_id)
+        if need is not None and need.author == me:
+            return f"Your need was settled as {CLASS_TITLES[body.cls]}.", "information"
+    if isinstance(body, E.CardDeleted | E.NeedDeleted | E.OptionDeleted):
+        return f"{who} deleted an item.", "information"
+    return None
+
+
+#: What each phase asks, for the help screen.
+PHASE_HELP: dict[str, str] = {
+    "learn": (
+        "The big picture. What value are we after? What happens if nothing changes? "
+        "What are stakeholders saying? Add cards to the three lanes, then spend your "
+        "dots on the cards that matter most when the facilitator opens a dot vote."
+    ),
+    "needs": (
+        "What success looks like. Propose needs with why they matter and how success "
+        "would show. Classify every need as must, optional or not a need. The "
+        "department lens shows where departments disagree; the facilitator settles "
+        "each need's class."
+    ),
+    "options": (
+        "Assess the options. Must-needs become pass/fail gates and optional needs "
+        "weighted criteria. Score every option against every criterion; scores stay "
+        "hidden until the reveal, then the board ranks the options, strikes out those "
+        "that fail a gate and marks the cells where people disagree."
+    ),
+    "decide": (
+        "Reach a conclusion. The facilitator proposes an option with a decision "
+        "statement and runs consensus rounds (fist-of-five, or consent where an "
+        "objection needs a reason) until it passes or the dissent is recorded."
+    ),
+}

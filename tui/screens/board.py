@@ -1,0 +1,575 @@
+"""The board: phase bar, the current phase's panel, the sidebar and the footer.
+
+The screen owns the worker that receives updates from the ``Connection`` and
+posts them as messages; its handlers redraw widgets. Widgets ask for commands
+with ``Submit`` messages, which the screen hands to the connection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from accord.protocol import events as E
+from accord.protocol.commands import (
+    CloseVote,
+    EditQuestion,
+    OpenVote,
+    RevealVote,
+    SetPhase,
+    SetReady,
+    StopTimer,
+)
+from accord.protocol.model import PHASE_TITLES, PHASES, Phase, VoteKind
+from accord.protocol.record import record_data, record_markdown
+from accord.tui.client import (
+    Applied,
+    CommandChanged,
+    Connection,
+    LinkChanged,
+    LinkState,
+    Noticed,
+    Outgoing,
+    PresenceChanged,
+    Welcomed,
+)
+from accord.tui.context import Context
+from accord.tui.guide import PHASE_HELP, VOTE_NAMES, notice_for
+from accord.tui.messages import (
+    CommandUpdated,
+    ConnectionEnded,
+    LinkUpdated,
+    Notified,
+    SessionChanged,
+    Submit,
+)
+from accord.tui.screens.confirm import ConfirmDialog
+from accord.tui.screens.help import HelpScreen, KeyHelp
+from accord.tui.screens.invite import InviteScreen
+from accord.tui.screens.prompt import TextPrompt
+from accord.tui.screens.timer_dialog import TimerDialog
+from accord.tui.screens.vote_dialog import OpenVoteDialog
+from accord.tui.widgets.base import BoardPart
+from accord.tui.widgets.decide import DecidePanel
+from accord.tui.widgets.learn import LearnPanel
+from accord.tui.widgets.needs import NeedsPanel
+from accord.tui.widgets.options import OptionsPanel
+from accord.tui.widgets.phase_bar import PhaseBar
+from accord.tui.widgets.sidebar import LinkBox, Sidebar
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer
+
+VOTE_OF_PHASE: dict[Phase, VoteKind] = {
+    "learn": "dots",
+    "needs": "classify",
+    "options": "score",
+    "decide": "consensus",
+}
+FACILITATOR_ACTIONS = {
+    "phase",
+    "timer",
+    "invite",
+    "open_vote",
+    "reveal_vote",
+    "close_vote",
+    "edit_question",
+}
+NAVIGATION = {"move", "lane", "cancel_merge"}
+#: Seconds a refused command stays listed in the sidebar (its toast says it first).
+FAILURE_SHOWN_FOR = 60.0
+
+
+def record_paths(folder: Path, session_id: str) -> tuple[Path, Path]:
+    """Where the Markdown and JSON records of a session go in ``folder``."""
+    return folder / f"decision-{session_id}.md", folder / f"decision-{session_id}.json"
+
+
+def write_record(conn: Connection, folder: Path) -> Path:
+    """Write the decision record (Markdown and JSON) and return the Markdown path.
+
+    Raises:
+        OSError: when the folder or files cannot be written.
+    """
+    session = conn.session
+    assert session is not None  # callers check that the connection has a session
+    folder.mkdir(parents=True, exist_ok=True)
+    md, js = record_paths(folder, session.id)
+    md.write_text(record_markdown(session), encoding="utf-8")
+    js.write_text(json.dumps(record_data(session), indent=2, ensure_ascii=False), "utf-8")
+    return md
+
+
+PHASE_KEYS = Binding.Group("Phase")
+VOTE_KEYS = Binding.Group("Vote")
+
+
+class BoardScreen(Screen[None]):
+    """The shared board of one session, as one member sees it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "left_square_bracket",
+            "phase(-1)",
+            "Back",
+            key_display="[",
+            tooltip="Facilitator: move the board to the previous phase",
+            group=PHASE_KEYS,
+        ),
+        Binding(
+            "right_square_bracket",
+            "phase(1)",
+            "Next",
+            key_display="]",
+            tooltip="Facilitator: move the board to the next phase",
+            group=PHASE_KEYS,
+        ),
+        Binding(
+            "v",
+            "open_vote",
+            "Open vote",
+            tooltip="Facilitator: open this phase's vote",
+            group=VOTE_KEYS,
+        ),
+        Binding(
+            "V",
+            "reveal_vote",
+            "Reveal",
+            tooltip="Facilitator: end the vote, show results",
+            group=VOTE_KEYS,
+        ),
+        Binding(
+            "C",
+            "close_vote",
+            "Close vote",
+            tooltip="Facilitator: stop the vote, keep hidden",
+            group=VOTE_KEYS,
+        ),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="Keys of this phase"),
+        Binding("r", "ready", "Ready", tooltip="Say you are ready to move on (again to undo)"),
+        Binding("t", "timer", "Timer", tooltip="Facilitator: start or stop a timebox"),
+        Binding("i", "invite", "Invite", tooltip="Facilitator: show join codes and commands"),
+        Binding("Q", "edit_question", "Question", tooltip="Facilitator: reword the question"),
+        Binding(
+            "w",
+            "write_record",
+            "Write record",
+            tooltip="Write the decision record (Markdown and JSON) to this folder",
+        ),
+    ]
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        clock: Callable[[], float] | None = None,
+        server_label: str = "",
+        invite_note: str = "",
+        show_invite: bool = False,
+        records_dir: Path | None = None,
+        export_dir: Path | None = None,
+        resumable: bool = True,
+    ) -> None:
+        super().__init__()
+        self.conn = conn
+        self.resumable = resumable
+        self.clock = clock
+        self.server_label = server_label or conn.url
+        self.invite_note = invite_note
+        self.show_invite = show_invite
+        self.records_dir = records_dir
+        self.export_dir = export_dir or Path.cwd()
+        self.ctx: Context | None = None
+        self.failed: list[tuple[float, Outgoing]] = []
+        self.phase: Phase | None = None
+        self._keys: tuple[object, ...] = ()
+
+    # ---- layout ----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Phase bar, panels beside the sidebar, footer."""
+        yield PhaseBar(id="phase-bar")
+        with Horizontal(id="body"):
+            with ContentSwitcher(initial="learn", id="panels"):
+                yield LearnPanel(id="learn")
+                yield NeedsPanel(id="needs")
+                yield OptionsPanel(id="options")
+                yield DecidePanel(id="decide")
+            yield Sidebar(id="sidebar")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Draw what the connection already has, then listen for updates."""
+        self.redraw()
+        self.show_link()
+        if not self.conn.detached_preview:
+            self.receive_updates()
+        if self.clock is None:
+            self.set_interval(1.0, self.tick)
+        if self.show_invite and self.conn.secrets is not None:
+            self.call_after_refresh(self.action_invite)
+
+    def on_resize(self) -> None:
+        """Give the sidebar more room on wide terminals."""
+        self.set_class(self.size.width >= 110, "-wide")
+
+    # ---- the network worker ------------------------------------------------------
+
+    @work(exclusive=True, group="network", exit_on_error=False)
+    async def receive_updates(self) -> None:
+        """Run the connection if needed, and turn its updates into messages."""
+        conn = self.conn
+        runner = conn.start_in_background()
+        async for update in conn.updates():
+            if isinstance(update, Applied):
+                self.post_message(SessionChanged())
+                for event in update.events:
+                    self._note_event(event)
+            elif isinstance(update, Welcomed | PresenceChanged):
+                self.post_message(SessionChanged())
+                if isinstance(update, Welcomed) and not update.first:
+                    caught_up = "caught up" if update.mode == "replay" else "reloaded the board"
+                    self.post_message(Notified(f"Back online; {caught_up}."))
+            elif isinstance(update, LinkChanged):
+                self.post_message(LinkUpdated(update.state))
+            elif isinstance(update, CommandChanged):
+                self.post_message(CommandUpdated(update.outgoing))
+            elif isinstance(update, Noticed):
+                self.post_message(Notified(update.message, "warning"))
+        if runner.done() and not runner.cancelled() and runner.exception() is not None:
+            self.post_message(ConnectionEnded(str(runner.exception())))
+
+    def _note_event(self, event: E.Event) -> None:
+        session = self.conn.session
+        if session is None:
+            return
+        notice = notice_for(session, event, self.conn.member_id)
+        if notice is not None:
+            self.post_message(Notified(*notice))
+        done = isinstance(event.body, E.DecisionRecorded | E.SessionClosed)
+        if done and self.conn.role == "facilitator" and self.records_dir is not None:
+            self.call_later(self.save_record)
+
+    # ---- message handlers ----------------------------------------------------------
+
+    def on_session_changed(self, message: SessionChanged) -> None:
+        """Redraw every part from the connection's session."""
+        self.redraw()
+
+    def on_link_updated(self, message: LinkUpdated) -> None:
+        """Show the link state; tell the user about an outage and the recovery."""
+        state = message.state
+        self.show_link()
+        if state.kind == "reconnecting" and state.attempt <= 1:
+            self.notify(
+                f"Lost the relay ({state.reason or 'link down'}); reconnecting. "
+                "Your changes wait and are sent when it is back.",
+                severity="warning",
+            )
+        elif state.kind == "offline" and state.reason not in ("closed", ""):
+            self.notify(f"Offline: {state.reason}", severity="error", timeout=30)
+
+    def on_command_updated(self, message: CommandUpdated) -> None:
+        """Show pending commands, and refusals with their reason."""
+        out = message.outgoing
+        if out.state == "failed":
+            self.failed = [*self.failed[-4:], (time.monotonic(), out)]
+            self.notify(f"Not done: {out.reason}", severity="error")
+        self.show_link()
+
+    def on_notified(self, message: Notified) -> None:
+        """A toast."""
+        self.notify(message.text, severity=message.severity)
+
+    def on_connection_ended(self, message: ConnectionEnded) -> None:
+        """The connection stopped for good."""
+        self.show_link()
+
+    def on_submit(self, message: Submit) -> None:
+        """Send a widget's command."""
+        message.stop()
+        self.conn.submit(message.command)
+        self.show_link()
+
+    # ---- drawing -----------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The relay's clock (or the frozen clock of a preview)."""
+        return self.clock() if self.clock is not None else self.conn.now()
+
+    def context(self) -> Context | None:
+        """A fresh look at the session."""
+        session = self.conn.session
+        if session is None:
+            return None
+        return Context(session, self.conn.member_id, frozenset(self.conn.online), self.now())
+
+    def redraw(self) -> None:
+        """Hand every part a new context; switch panels when the phase moved."""
+        ctx = self.context()
+        if ctx is None:
+            return
+        self.ctx = ctx
+        for part in self.query(BoardPart):
+            if not isinstance(part, LinkBox):
+                part.show(ctx)
+        if ctx.session.phase != self.phase:
+            self.phase = ctx.session.phase
+            switcher = self.query_one("#panels", ContentSwitcher)
+            switcher.current = self.phase
+            self.set_focus(self.query_one(f"#{self.phase}", BoardPart))
+        keys = self._keys_state(ctx)
+        if keys != self._keys:
+            self._keys = keys
+            self.refresh_bindings()
+
+    @staticmethod
+    def _keys_state(ctx: Context) -> tuple[object, ...]:
+        """What decides which keys show: phase, role and the open votes' kinds and methods."""
+        votes = tuple((v.kind, v.method) for v in ctx.session.votes.values() if v.accepting)
+        return ctx.session.phase, ctx.role, ctx.session.closed, votes
+
+    def tick(self) -> None:
+        """Once a second: move the timer on, say when time is up, let old refusals fade."""
+        if self.ctx is not None and self.conn.session is not None:
+            before = self.ctx
+            ctx = dataclasses.replace(before, now=self.now())
+            self.ctx = ctx
+            self.query_one("#timer", BoardPart).show(ctx)
+            timer = ctx.session.timer
+            if timer is not None and before.now < timer.ends_at <= ctx.now:
+                self.app.bell()
+                self.notify(f"Time is up: {timer.label}.", severity="warning", timeout=10)
+        if self.failed:
+            self.show_link()
+
+    def show_link(self) -> None:
+        """Update the link box from the connection."""
+        waiting = list(self.conn.outbox.values())
+        state = self.conn.link
+        if self.conn.failure is not None:
+            state = LinkState("offline", reason=self.conn.failure.reason)
+        recent = time.monotonic() - FAILURE_SHOWN_FOR
+        failed = [out for at, out in self.failed if at >= recent]
+        self.query_one(LinkBox).show_link(state, waiting, failed)
+
+    # ---- keys --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the facilitator's keys from everyone else."""
+        ctx = self.ctx
+        if ctx is None:
+            return True
+        if action in FACILITATOR_ACTIONS:
+            return ctx.is_facilitator
+        if action == "ready":
+            return ctx.role != "observer"
+        return True
+
+    def panel(self) -> BoardPart:
+        """The current phase's panel."""
+        return self.query_one(f"#{self.phase or 'learn'}", BoardPart)
+
+    def key_help(self) -> tuple[list[KeyHelp], list[KeyHelp]]:
+        """The current panel's keys and the board's keys, as your role sees them."""
+
+        def collect(node: BoardPart | BoardScreen) -> list[KeyHelp]:
+            out: list[KeyHelp] = []
+            seen: set[str] = set()
+            for binding in type(node).BINDINGS:
+                if not isinstance(binding, Binding) or not binding.show:
+                    continue
+                name = binding.action.split("(")[0]
+                if name in NAVIGATION or binding.action in seen:
+                    continue
+                if node.check_action(name, ()) is False:
+                    continue
+                seen.add(binding.action)
+                key = binding.key_display or self.app.get_key_display(binding)
+                out.append(KeyHelp(key, binding.description, binding.tooltip))
+            return out
+
+        phase_keys = collect(self.panel())
+        phase_keys.insert(0, KeyHelp("arrows", "Move", "select a card, need, cell"))
+        board_keys = collect(self)
+        board_keys.append(KeyHelp("ctrl+p", "Commands", "find any action by name"))
+        board_keys.append(KeyHelp("ctrl+q", "Quit", "leave; accord resume brings you back"))
+        return phase_keys, board_keys
+
+    def action_help(self) -> None:
+        """Open help for the current phase."""
+        phase = self.phase or "learn"
+        phase_keys, board_keys = self.key_help()
+        self.app.push_screen(
+            HelpScreen(PHASE_TITLES[phase], PHASE_HELP[phase], phase_keys, board_keys)
+        )
+
+    def action_ready(self) -> None:
+        """Toggle your ready flag."""
+        me = self.ctx.member if self.ctx else None
+        if me is not None:
+            self.conn.submit(SetReady(ready=not me.ready))
+            self.show_link()
+
+    def action_phase(self, delta: int) -> None:
+        """Move the board one phase back or forward."""
+        ctx = self.ctx
+        if ctx is None:
+            return
+        index = PHASES.index(ctx.session.phase) + delta
+        if not 0 <= index < len(PHASES):
+            self.notify("There is no phase that way.", severity="warning")
+            return
+        target = PHASES[index]
+        vote = ctx.session.open_vote()
+        if vote is not None and delta > 0:
+            kind = VOTE_NAMES[vote.kind]
+
+            def done(yes: bool | None) -> None:
+                if yes:
+                    self.conn.submit(SetPhase(phase=target))
+
+            self.app.push_screen(
+                ConfirmDialog(
+                    f"Move on to {PHASE_TITLES[target]}?",
+                    f"The {kind} is still open; ballots can only be cast in its own phase.",
+                    "Move on",
+                ),
+                done,
+            )
+            return
+        self.conn.submit(SetPhase(phase=target))
+        self.show_link()
+
+    def action_open_vote(self) -> None:
+        """Open this phase's vote."""
+        ctx = self.ctx
+        if ctx is None:
+            return
+        kind = VOTE_OF_PHASE[ctx.session.phase]
+        if ctx.session.open_vote(kind) is not None:
+            self.notify(f"A {VOTE_NAMES[kind]} is already open.", severity="warning")
+            return
+
+        def done(command: OpenVote | None) -> None:
+            if command:
+                self.conn.submit(command)
+
+        self.app.push_screen(OpenVoteDialog(kind), done)
+
+    def _phase_vote_id(self, *, revealable: bool) -> str | None:
+        ctx = self.ctx
+        if ctx is None:
+            return None
+        kind = VOTE_OF_PHASE[ctx.session.phase]
+        vote = ctx.session.open_vote(kind)
+        if vote is None and revealable:
+            latest = ctx.session.latest_vote(kind)
+            vote = latest if latest is not None and not latest.revealed else None
+        if vote is None:
+            self.notify(f"No {VOTE_NAMES[kind]} to do that to.", severity="warning")
+            return None
+        return vote.id
+
+    def action_reveal_vote(self) -> None:
+        """Reveal this phase's vote."""
+        vote_id = self._phase_vote_id(revealable=True)
+        if vote_id:
+            self.conn.submit(RevealVote(vote_id=vote_id))
+
+    def action_close_vote(self) -> None:
+        """Close this phase's vote without revealing it (asks first)."""
+        vote_id = self._phase_vote_id(revealable=False)
+        if not vote_id:
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.conn.submit(CloseVote(vote_id=vote_id))
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Close the vote without revealing?",
+                "Nobody can vote any more; results stay hidden until you reveal them (V).",
+                "Close it",
+            ),
+            done,
+        )
+
+    def action_timer(self) -> None:
+        """Start a timebox, or stop the running one."""
+        ctx = self.ctx
+        if ctx is None:
+            return
+        if ctx.session.timer is not None:
+
+            def stop(yes: bool | None) -> None:
+                if yes:
+                    self.conn.submit(StopTimer())
+
+            self.app.push_screen(ConfirmDialog("Stop the timebox?", "", "Stop it"), stop)
+            return
+
+        def start(command: object) -> None:
+            if command is not None:
+                self.conn.submit(command)  # type: ignore[arg-type]
+
+        self.app.push_screen(TimerDialog(), start)
+
+    def action_invite(self) -> None:
+        """Show the join codes."""
+        if self.conn.secrets is None:
+            self.notify(
+                "Join codes are shown only on the machine that created the session.",
+                severity="warning",
+            )
+            return
+        self.app.push_screen(
+            InviteScreen(self.conn.secrets, self.server_label, self.invite_note, self.resumable)
+        )
+
+    def action_edit_question(self) -> None:
+        """Reword the question."""
+        ctx = self.ctx
+        if ctx is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text:
+                self.conn.submit(EditQuestion(question=text))
+
+        self.app.push_screen(
+            TextPrompt(
+                "The question we are deciding", initial=ctx.session.question, max_length=200
+            ),
+            done,
+        )
+
+    def action_write_record(self) -> None:
+        """Write the decision record to the working folder."""
+        if self.conn.session is None:
+            return
+        try:
+            path = write_record(self.conn, self.export_dir)
+        except OSError as exc:
+            self.notify(f"Could not write the record: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"Wrote {path.name} and its JSON twin in {path.parent}.")
+
+    def save_record(self) -> None:
+        """Keep a copy of the record in the data folder (facilitator, on decision or close)."""
+        if self.records_dir is None or self.conn.session is None:
+            return
+        try:
+            path = write_record(self.conn, self.records_dir)
+        except OSError as exc:
+            self.notify(f"Could not save the record: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"Decision record saved: {path}", timeout=10)

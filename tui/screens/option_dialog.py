@@ -1,0 +1,62 @@
+"""The dialog to add or reword an option: its kind, title and description."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.protocol import limits as L
+from accord.protocol.model import KIND_TITLES, OptionKind
+from accord.tui.screens.form import FormDialog
+from textual.app import ComposeResult
+from textual.widgets import Input, Label, RadioButton, RadioSet
+
+KINDS: tuple[OptionKind, ...] = ("partnership", "internal", "outsourcing", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class OptionDraft:
+    """An option as typed in the dialog."""
+
+    kind: OptionKind
+    title: str
+    description: str
+
+
+class OptionDialog(FormDialog[OptionDraft]):
+    """Ask for an option; the kind is fixed when rewording."""
+
+    def __init__(self, title: str = "Add an option", initial: OptionDraft | None = None) -> None:
+        super().__init__(
+            title, "Enter: next / save · shift+tab to the kind, ↑↓ and space pick it · Esc"
+        )
+        self.initial = initial
+        self.editing = initial is not None
+
+    def fields(self) -> ComposeResult:
+        """Kind (when adding), title, description."""
+        initial = self.initial or OptionDraft("partnership", "", "")
+        if not self.editing:
+            yield Label("Kind", classes="field-label")
+            with RadioSet(id="kind", compact=True):
+                for kind in KINDS:
+                    yield RadioButton(KIND_TITLES[kind].capitalize(), value=kind == initial.kind)
+        yield Label("Title", classes="field-label")
+        yield Input(initial.title, max_length=L.SHORT_TEXT_CHARS, id="title", compact=True)
+        yield Label("Description (optional)", classes="field-label")
+        yield Input(initial.description, max_length=L.TEXT_CHARS, id="description", compact=True)
+
+    def on_mount(self) -> None:
+        """Start in the title field."""
+        self.query_one("#title", Input).focus()
+
+    def result(self) -> OptionDraft | None:
+        """The draft, if it has a title."""
+        title = self.query_one("#title", Input).value.strip()
+        if not title:
+            self.complain("Give the option a title.")
+            return None
+        kind = self.initial.kind if self.initial else "partnership"
+        if not self.editing:
+            index = self.query_one("#kind", RadioSet).pressed_index
+            kind = KINDS[index] if index >= 0 else "other"
+        return OptionDraft(kind, title, self.query_one("#description", Input).value.strip())

@@ -1,0 +1,148 @@
+"""The sidebar: who is here (role, department, presence, ready, voted), the timebox and the link."""
+
+from __future__ import annotations
+
+from accord.protocol.model import Member, VoteKind
+from accord.tui.client import LinkState, Outgoing
+from accord.tui.context import Context
+from accord.tui.guide import clock, voters
+from accord.tui.widgets.base import BoardPart, clip, pad, span
+from rich.console import RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+ROLE_MARKS = {"facilitator": "★", "participant": " ", "partner": "◇", "observer": "·"}
+SHORT_VOTE = {"dots": "dots", "classify": "classify", "score": "scores", "consensus": "round"}
+ROLE_ORDER = {"facilitator": 0, "participant": 1, "partner": 2, "observer": 3}
+
+
+class MemberList(BoardPart):
+    """Members with presence, role mark, department, ready tick and voted mark."""
+
+    def render(self) -> RenderableType:
+        """One line per member, you first among equals, the facilitator on top."""
+        ctx = self.ctx
+        if ctx is None:
+            return ""
+        width = max(12, self.size.width)
+        session = ctx.session
+        vote = session.open_vote(_kind_of_phase(session.phase))
+        members = sorted(
+            session.members.values(), key=lambda m: (ROLE_ORDER[m.role], m.joined_at, m.id)
+        )
+        online = sum(1 for m in members if m.id in ctx.online)
+        ready = sum(1 for m in members if m.ready)
+        head = span(f"{online}/{len(members)} here", self.st("title"))
+        head.append(f" · {ready} ready", style=self.st("dim"))
+        lines: list[RenderableType] = [head]
+        dept_w = 7 if width >= 30 else 5
+        name_w = max(4, width - dept_w - 8)
+        for m in members:
+            lines.append(self._row(ctx, m, vote is not None, name_w, dept_w))
+        return self.block(lines)
+
+    def _row(self, ctx: Context, m: Member, voting: bool, name_w: int, dept_w: int) -> Text:
+        vote = ctx.session.open_vote(_kind_of_phase(ctx.session.phase))
+        here = m.id in ctx.online
+        row = Text()
+        row.append("●" if here else "○", style=self.st("good" if here else "dim"))
+        row.append(ROLE_MARKS[m.role], style=self.st("mark"))
+        name = m.name + (" (you)" if m.id == ctx.me else "")
+        row.append(pad(name, name_w), style=self.st("accent") if m.id == ctx.me else "")
+        row.append(" " + pad(m.department or "-", dept_w), style=self.st("dim"))
+        row.append(" ✓" if m.ready else "  ", style=self.st("good"))
+        if voting and vote is not None and m.role in ("facilitator", "participant"):
+            voted = m.id in vote.voters
+            row.append("▣" if voted else "□", style=self.st("good" if voted else "dim"))
+        return row
+
+
+class TimerBox(BoardPart):
+    """The phase timebox counting down on the relay's clock, and the open vote's progress."""
+
+    def render(self) -> RenderableType:
+        """Timer line and vote line."""
+        ctx = self.ctx
+        if ctx is None:
+            return ""
+        width = max(12, self.size.width)
+        session = ctx.session
+        timer = session.timer
+        if timer is None:
+            line = span("◷ no timebox", self.st("dim"))
+        else:
+            left = timer.ends_at - ctx.now
+            line = Text("◷ ")
+            if left >= 0:
+                style = self.st("warn") if left < 60 else self.st("accent")
+                line.append(clock(left), style=style)
+                line.append(f" {clip(timer.label, width - 9)}", style=self.st("dim"))
+            else:
+                line.append(f"over by {clock(-left)}", style=self.st("bad"))
+        vote = session.open_vote() or session.latest_vote(_kind_of_phase(session.phase))
+        if vote is None or vote.phase != session.phase:
+            vote_line = span("☐ no vote yet", self.st("dim"))
+        else:
+            vote_line = span("☐ ", self.st("dim"))
+            vote_line.append(SHORT_VOTE[vote.kind], style=self.st("accent"))
+            vote_line.append(f" {vote.status}")
+            if vote.accepting:
+                vote_line.append(
+                    f" {len(vote.voters)}/{len(voters(session))}", style=self.st("dim")
+                )
+        return self.block([line, vote_line])
+
+
+def _kind_of_phase(phase: str) -> VoteKind:
+    kinds: dict[str, VoteKind] = {
+        "learn": "dots",
+        "needs": "classify",
+        "options": "score",
+        "decide": "consensus",
+    }
+    return kinds[phase]
+
+
+class LinkBox(BoardPart):
+    """The link to the relay, and your commands still waiting or refused."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.link = LinkState("connecting")
+        self.waiting: list[Outgoing] = []
+        self.failed: list[Outgoing] = []
+
+    def show_link(self, link: LinkState, waiting: list[Outgoing], failed: list[Outgoing]) -> None:
+        """Update the link state and the outbox summary."""
+        self.link, self.waiting, self.failed = link, waiting, failed
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        """Link line, then pending and failed commands."""
+        width = max(12, self.size.width)
+        link = self.link
+        if link.kind == "connected":
+            line = span("● connected", self.st("good"))
+        elif link.kind == "offline":
+            line = span(clip(f"✕ {link.describe()}", width), self.st("bad"))
+        else:
+            line = span(f"◌ {link.describe()}", self.st("warn"))
+            if link.reason and link.kind == "reconnecting":
+                line.append("\n  " + clip(link.reason, width - 2), style=self.st("dim"))
+        lines: list[RenderableType] = [line]
+        if self.waiting:
+            lines.append(span(f"… {len(self.waiting)} waiting to send", self.st("warn")))
+        for out in self.failed[-2:]:
+            lines.append(span(clip(f"✕ {out.reason}", width), self.st("bad")))
+        return self.block(lines)
+
+
+class Sidebar(Vertical):
+    """The right-hand column of the board."""
+
+    def compose(self) -> ComposeResult:
+        """Members on top, then the timebox and vote, then the link."""
+        yield MemberList(id="members")
+        yield TimerBox(id="timer")
+        yield LinkBox(id="link")
