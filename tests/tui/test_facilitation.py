@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.protocol.commands import AddCard
+from accord.protocol.commands import AddCard, OpenVote
 from accord.protocol.messages import Create, Hello
 from accord.tui.app import AccordApp
 from accord.tui.client import Connection
 from accord.tui.screens.confirm import ConfirmDialog
+from accord.tui.widgets.learn import LearnPanel
 from accord.tui.widgets.sidebar import TimerBox
 from textual import events
 
@@ -64,4 +65,29 @@ async def test_delete_asks_first_and_no_keeps_the_card(relay: Any, h: Any) -> No
         await pilot.press("y")
         await h.until(pilot, lambda: not fac.session.cards)  # type: ignore[union-attr]
         await h.until(pilot, lambda: "Duplicate" not in h.screen_text(app))
+    await fac.close()
+
+
+async def test_quick_dot_presses_add_up(relay: Any, h: Any) -> None:
+    """Three dot presses before any is acked spend three dots, not one."""
+    fac = Connection(relay.url, Create(question="Which way?", name="Fay"))
+    await fac.start(timeout=10)
+    await fac.send(AddCard("value", "Faster answers"))
+    await fac.send(OpenVote(kind="dots", dots=5))
+    app = AccordApp(fac, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        lanes = app.board.query_one(LearnPanel)
+        for _ in range(3):  # all within one tick, as keys arriving in one burst over SSH
+            lanes.action_dot(1)
+
+        def spent() -> int:
+            vote = fac.session.open_vote("dots") if fac.session else None
+            mine = vote.ballots.get(fac.member_id) if vote else None
+            return sum(mine.marks.values()) if mine else 0
+
+        await h.until(pilot, lambda: spent() == 3)
+        await pilot.pause(0.3)
+        assert spent() == 3
+        await pilot.press("minus")
+        await h.until(pilot, lambda: spent() == 2)
     await fac.close()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from itertools import zip_longest
 from typing import ClassVar
 
 from accord.protocol.commands import AddCard, Cast, DeleteCard, EditCard, MergeCards
-from accord.protocol.model import LANE_TITLES, LANES, Card, Lane, Vote
+from accord.protocol.model import LANE_TITLES, LANES, Ballot, Card, Lane, Vote
 from accord.protocol.results import dot_totals, dots_used
 from accord.tui.context import Context
 from accord.tui.messages import Submit
@@ -21,6 +22,8 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 
 FACILITATOR_ACTIONS = {"merge", "delete"}
+#: How long a sent dot count overrides the session while its ballot is on the way.
+DOTS_IN_FLIGHT_SECONDS = 5.0
 #: Lane headings short enough for three lanes side by side in 80 columns.
 SHORT_LANES: dict[Lane, str] = {
     "value": "Value sought",
@@ -87,6 +90,8 @@ class LearnPanel(BoardPart):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._rows = [0, 0, 0]
+        #: (vote, card) -> (dot count sent, when): presses not yet confirmed by the relay
+        self._sent_dots: dict[tuple[str, str], tuple[int, float]] = {}
 
     # ---- state ---------------------------------------------------------------
 
@@ -167,13 +172,29 @@ class LearnPanel(BoardPart):
             self.notify(f"This dot vote is on {LANE_TITLES[vote.lane]} only.", severity="warning")
             return
         mine = vote.ballots.get(ctx.me)
-        have = mine.marks.get(card.id, 0) if mine else 0
-        if delta > 0 and dots_used(mine) >= vote.dots:
+        marks = dict(mine.marks) if mine else {}
+        # Quick presses must add up: count dots already sent but not yet back from the relay.
+        for (vote_id, card_id), (value, _) in list(self._sent_dots.items()):
+            if vote_id == vote.id and self._dots_in_flight(vote, mine, card_id):
+                marks[card_id] = value
+        have = marks.get(card.id, 0)
+        if delta > 0 and sum(marks.values()) >= vote.dots:
             self.notify("No dots left; take one back with -.", severity="warning")
             return
         if have + delta < 0:
             return
+        self._sent_dots[(vote.id, card.id)] = (have + delta, time.monotonic())
         self.post_message(Submit(Cast(vote_id=vote.id, marks={card.id: have + delta})))
+
+    def _dots_in_flight(self, vote: Vote, mine: Ballot | None, card_id: str) -> bool:
+        """True while a dot count sent for ``card_id`` has not shown up in the session yet."""
+        key = (vote.id, card_id)
+        value, sent_at = self._sent_dots[key]
+        arrived = (mine.marks.get(card_id, 0) if mine else 0) == value
+        if arrived or time.monotonic() - sent_at > DOTS_IN_FLIGHT_SECONDS:
+            del self._sent_dots[key]
+            return False
+        return True
 
     def action_edit(self) -> None:
         """Reword the selected card."""
