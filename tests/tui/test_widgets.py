@@ -113,3 +113,28 @@ async def test_phase_bar_names_the_phase_and_task(board: Board, preview: Any, h:
         for name in ("Learn", "Needs", "Options", "Decide"):
             assert name in text
         assert "Now: Consensus round" in text
+
+
+async def test_vote_dialog_shows_switch_state_without_colour(
+    board: Board, preview: Any, h: Any
+) -> None:
+    """Switches read ✓ or blank, and ticking Anonymous locks Hidden on (anonymous votes hide)."""
+    from accord.tui.screens.vote_dialog import OpenVoteDialog
+    from accord.tui.widgets.toggles import Tick
+    from textual.widgets import Checkbox
+
+    app = preview(board("learn"), "Fay")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(OpenVoteDialog("dots"))
+        await pilot.pause()
+        hidden = app.screen.query_one("#hidden", Checkbox)
+        anonymous = app.screen.query_one("#anonymous", Checkbox)
+        assert isinstance(anonymous, Tick)
+        assert "✓" in h.widget_text(hidden) and "✓" not in h.widget_text(anonymous)
+        hidden.value = False
+        await pilot.pause()
+        assert "✓" not in h.widget_text(hidden)
+        anonymous.value = True
+        await pilot.pause()
+        assert hidden.value and hidden.disabled
+        assert "✓" in h.widget_text(hidden) and "✓" in h.widget_text(anonymous)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from accord.protocol import limits as L
 from accord.protocol.model import KIND_TITLES, OptionKind
 from accord.tui.screens.form import FormDialog
+from accord.tui.widgets.toggles import Choice
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, RadioButton, RadioSet
+from textual.widgets import Input, Label, RadioSet
 
 KINDS: tuple[OptionKind, ...] = ("partnership", "internal", "outsourcing", "other")
 
@@ -39,7 +40,7 @@ class OptionDialog(FormDialog[OptionDraft]):
             yield Label("Kind", classes="field-label")
             with RadioSet(id="kind", compact=True):
                 for kind in KINDS:
-                    yield RadioButton(KIND_TITLES[kind].capitalize(), value=kind == initial.kind)
+                    yield Choice(KIND_TITLES[kind].capitalize(), value=kind == initial.kind)
         yield Label("Title", classes="field-label")
         yield Input(initial.title, max_length=L.SHORT_TEXT_CHARS, id="title", compact=True)
         yield Label("Description (optional)", classes="field-label")

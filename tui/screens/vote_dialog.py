@@ -9,9 +9,10 @@ from accord.protocol.commands import OpenVote
 from accord.protocol.model import LANE_TITLES, LANES, Lane, VoteKind
 from accord.tui.guide import VOTE_NAMES
 from accord.tui.screens.form import FormDialog
+from accord.tui.widgets.toggles import Choice, Tick
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Checkbox, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Checkbox, Input, Label, RadioSet, Static
 
 EXPLAIN: dict[str, str] = {
     "dots": "Everyone spreads dots over the cards that matter most.",
@@ -40,10 +41,13 @@ class OpenVoteDialog(FormDialog[OpenVote]):
     def fields(self) -> ComposeResult:
         """Common switches, then the settings of this kind."""
         yield Static(EXPLAIN[self.kind], classes="form-text")
-        yield Checkbox(
-            "Hidden until I reveal (only who voted shows)", True, id="hidden", compact=True
+        yield Tick("Hidden until I reveal (only who voted shows)", True, id="hidden", compact=True)
+        yield Tick(
+            "Anonymous (ballots never carry names; stays hidden until the reveal)",
+            False,
+            id="anonymous",
+            compact=True,
         )
-        yield Checkbox("Anonymous (ballots never carry names)", False, id="anonymous", compact=True)
         if self.kind == "dots":
             yield Label("Dots per person", classes="field-label")
             yield Input("5", type="integer", id="dots", compact=True)
@@ -51,14 +55,22 @@ class OpenVoteDialog(FormDialog[OpenVote]):
             yield Input("0", type="integer", id="cap", compact=True)
             yield Label("Cards to vote on", classes="field-label")
             with RadioSet(id="lane", compact=True):
-                yield RadioButton("All lanes", value=self.lane is None)
+                yield Choice("All lanes", value=self.lane is None)
                 for lane in LANES:
-                    yield RadioButton(LANE_TITLES[lane], value=self.lane == lane)
+                    yield Choice(LANE_TITLES[lane], value=self.lane == lane)
         if self.kind == "consensus":
             yield Label("Method", classes="field-label")
             with RadioSet(id="method", compact=True):
-                yield RadioButton("Fist-of-five (0-5 fingers; under 2 blocks)", value=True)
-                yield RadioButton("Consent (agree / stand aside / object with a reason)")
+                yield Choice("Fist-of-five (0-5 fingers; under 2 blocks)", value=True)
+                yield Choice("Consent (agree / stand aside / object with a reason)")
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        """An anonymous vote is always hidden until the reveal, so lock "hidden" on with it."""
+        if event.checkbox.id == "anonymous":
+            hidden = self.query_one("#hidden", Checkbox)
+            if event.value:
+                hidden.value = True
+            hidden.disabled = event.value
 
     def result(self) -> OpenVote | None:
         """The OpenVote command."""
