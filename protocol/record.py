@@ -192,6 +192,7 @@ def record_markdown(session: Session) -> str:
     """The decision record as Markdown, fit to commit next to the code it concerns."""
     data = record_data(session)
     titles = {o["id"]: o["title"] for o in data["options"]}
+    needs = {n["id"]: n["text"] for n in data["needs"]}
     out: list[str] = [f"# Decision record: {_cell(session.question)}", ""]
     status = "closed" if session.closed else f"open, in {PHASE_TITLES[session.phase]}"
     out += [f"- Session: `{session.id}` ({status})", f"- Started: {data['created_at']}"]
@@ -226,7 +227,8 @@ def record_markdown(session: Session) -> str:
         if not cards:
             out.append("_No cards._")
         for card in sorted(cards, key=lambda c: -c["dots"]):
-            dots = f" ({card['dots']} dots)" if card["dots"] else ""
+            count = card["dots"]
+            dots = f" ({count} dot{'s' if count != 1 else ''})" if count else ""
             out.append(f"- {_cell(card['text'])}{dots}")
         out.append("")
     out += ["## Needs", ""]
@@ -282,7 +284,8 @@ def record_markdown(session: Session) -> str:
         out += ["| Rank | Option | Weighted score (0-5) | Gates |", "|---|---|---|---|"]
         for s in data["ranking"]:
             score = f"{s['score']:.2f}" if s["score"] is not None else "-"
-            gates = "fails " + str(len(s["failed_gates"])) if s["failed_gates"] else "pass"
+            failed = [needs.get(n, n) for n in s["failed_gates"]]
+            gates = "fails: " + "; ".join(_cell(t) for t in failed) if failed else "pass"
             out.append(
                 f"| {s['rank']} | {_cell(titles.get(s['option_id'], '?'))} | {score} | {gates} |"
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import ClassVar
 
 from accord.protocol.commands import Cast, CloseSession, Propose, RecordDecision
@@ -237,7 +238,9 @@ class DecidePanel(BoardPart):
             line = title(" Proposal: ", "accent")
             line.append(option.title if option else "(deleted option)", style=self.st("title"))
             lines.append(line)
-            lines.append(Text(" “" + clip(proposal.statement, width - 4) + "”"))
+            quoted = f"“{proposal.statement}”"
+            quoted_lines = textwrap.wrap(quoted, width - 2, max_lines=4, placeholder="…”")
+            lines.extend(Text(" " + part) for part in quoted_lines)
         vote = consensus_vote(ctx)
         if vote is not None:
             lines.append(Text(""))
@@ -264,7 +267,8 @@ class DecidePanel(BoardPart):
             line = title(" Decision recorded: ", "good")
             line.append(option.title if option else decision.option_id, style=self.st("title"))
             lines.append(line)
-            lines.append(Text(" " + clip(decision.statement, width - 2)))
+            for part in textwrap.wrap(decision.statement, width - 2, max_lines=4, placeholder="…"):
+                lines.append(Text(" " + part))
             if decision.rationale:
                 lines.append(self.styled(" Why: " + clip(decision.rationale, width - 7), "dim"))
             lines.append(

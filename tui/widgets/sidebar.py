@@ -127,7 +127,11 @@ class LinkBox(BoardPart):
         elif link.kind == "offline":
             line = span(clip(f"✕ {link.describe()}", width), self.st("bad"))
         else:
-            line = span(f"◌ {link.describe()}", self.st("warn"))
+            # "reconnecting (attempt 12)" wraps before the bracket rather than losing the count
+            words = link.describe().replace(" (", "\n  (", 1)
+            line = span(
+                "\n".join(clip(p, width) for p in f"◌ {words}".split("\n")), self.st("warn")
+            )
             if link.reason and link.kind == "reconnecting":
                 line.append("\n  " + clip(link.reason, width - 2), style=self.st("dim"))
         lines: list[RenderableType] = [line]
