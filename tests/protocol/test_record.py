@@ -188,7 +188,7 @@ def test_markdown_has_every_section() -> None:
         "  - note from the partner: Acme hosts in Frankfurt and Dublin",
         "| 1 | Partner with Acme | 3.50 | pass |",
         "| 2 | No change | 1.50 | pass |",
-        "| 3 | Outsource to Beta | 5.00 | fails 1 |",
+        "| 3 | Outsource to Beta | 5.00 | fails: Data stays in the EU |",
         "1. Partner with Acme, by consent: did not pass (1 agree, 1 stand aside, 1 object)",
         "   - objection: Acme's exit terms are unclear",
         "2. Partner with Acme, by fist-of-five: passed (4 hands, average 3.8, lowest 2)",
