@@ -138,3 +138,20 @@ async def test_vote_dialog_shows_switch_state_without_colour(
         await pilot.pause()
         assert hidden.value and hidden.disabled
         assert "✓" in h.widget_text(hidden) and "✓" in h.widget_text(anonymous)
+
+
+async def test_option_dialog_picks_the_kind_first_with_arrows_and_enter(
+    board: Board, preview: Any
+) -> None:
+    """Adding an option starts on the kind: ↓↓ Enter picks outsourcing, then the title saves."""
+    from accord.tui.screens.option_dialog import OptionDialog, OptionDraft
+
+    app = preview(board("options"), "Fay")
+    results: list[OptionDraft | None] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(OptionDialog(), results.append)
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")
+        await pilot.press(*"Agency", "enter", "enter")
+        await pilot.pause()
+    assert results == [OptionDraft("outsourcing", "Agency", "")]

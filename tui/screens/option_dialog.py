@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from accord.protocol import limits as L
 from accord.protocol.model import KIND_TITLES, OptionKind
 from accord.tui.screens.form import FormDialog
 from accord.tui.widgets.toggles import Choice
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.widgets import Input, Label, RadioSet
 
 KINDS: tuple[OptionKind, ...] = ("partnership", "internal", "outsourcing", "other")
@@ -23,12 +25,28 @@ class OptionDraft:
     description: str
 
 
+class KindPicker(RadioSet):
+    """The option kinds: ↑↓ highlight one, Enter or space picks it and moves on to the title."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,space", "pick", "Pick", show=False),
+    ]
+
+    def action_pick(self) -> None:
+        """Pick the highlighted kind and go to the next field."""
+        self.action_toggle_button()
+        self.screen.focus_next()
+
+
 class OptionDialog(FormDialog[OptionDraft]):
     """Ask for an option; the kind is fixed when rewording."""
 
     def __init__(self, title: str = "Add an option", initial: OptionDraft | None = None) -> None:
         super().__init__(
-            title, "Enter: next / save · shift+tab to the kind, ↑↓ and space pick it · Esc"
+            title,
+            "Enter: next / save · Esc: cancel"
+            if initial is not None
+            else "↑↓ then Enter: kind · Enter: next / save · Esc: cancel",
         )
         self.initial = initial
         self.editing = initial is not None
@@ -38,7 +56,7 @@ class OptionDialog(FormDialog[OptionDraft]):
         initial = self.initial or OptionDraft("partnership", "", "")
         if not self.editing:
             yield Label("Kind", classes="field-label")
-            with RadioSet(id="kind", compact=True):
+            with KindPicker(id="kind", compact=True):
                 for kind in KINDS:
                     yield Choice(KIND_TITLES[kind].capitalize(), value=kind == initial.kind)
         yield Label("Title", classes="field-label")
@@ -47,8 +65,11 @@ class OptionDialog(FormDialog[OptionDraft]):
         yield Input(initial.description, max_length=L.TEXT_CHARS, id="description", compact=True)
 
     def on_mount(self) -> None:
-        """Start in the title field."""
-        self.query_one("#title", Input).focus()
+        """Start on the kind when adding, in the title when rewording."""
+        if self.editing:
+            self.query_one("#title", Input).focus()
+        else:
+            self.query_one("#kind", RadioSet).focus()
 
     def result(self) -> OptionDraft | None:
         """The draft, if it has a title."""
