@@ -124,7 +124,7 @@ async def test_three_apps_reach_a_recorded_decision(relay: Any, h: Any, tmp_path
         # ---- Options: an option, criteria from needs, hidden scoring, the ranking
         await fp.press("right_square_bracket")
         await everyone_sees("3 Options", "No change", "C1 p/f", "C2 w3")
-        await pp.press("a")
+        await pp.press("a", "enter")  # the dialog starts on the kind: Enter keeps "partnership"
         await type_text(pp, "Partner with PayCo")
         await pp.press("enter", "enter")
         await everyone_sees("Partner with PayCo")
