@@ -275,11 +275,12 @@ class SqliteStore:
             "INSERT INTO events (session_id, seq, blob) VALUES (?, ?, ?)",
             [(entry.session_id, e.seq, e.blob) for e in entry.events],
         )
-        db.executemany(
-            "INSERT OR REPLACE INTO grants (digest, session_id, role, member_id)"
-            " VALUES (?, ?, ?, ?)",
-            [(d, g.session_id, g.role, g.member_id) for d, g in entry.grants],
-        )
+        if entry.grants:  # most appends have none; each statement costs a GIL round trip
+            db.executemany(
+                "INSERT OR REPLACE INTO grants (digest, session_id, role, member_id)"
+                " VALUES (?, ?, ?, ?)",
+                [(d, g.session_id, g.role, g.member_id) for d, g in entry.grants],
+            )
         if entry.snapshot is not None:
             db.execute(
                 "INSERT OR REPLACE INTO snapshots (session_id, seq, blob) VALUES (?, ?, ?)",
