@@ -7,8 +7,10 @@ from pathlib import Path, PurePath
 from typing import ClassVar
 
 from accord.tui.client import Connection
+from accord.tui.crash import save_crash
 from accord.tui.palette import BoardCommands
 from accord.tui.screens.board import BoardScreen
+from rich.text import Text
 from textual.app import App
 
 _HERE = Path(__file__).parent
@@ -56,3 +58,8 @@ class AccordApp(App[int]):
     def on_mount(self) -> None:
         """Show the board."""
         self.push_screen(self.board)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """On a bug, exit with one line for people; the traceback goes to the crash log."""
+        super()._handle_exception(error)
+        self._exit_renderables[:] = [Text(save_crash(error))]
