@@ -62,4 +62,5 @@ class AccordApp(App[int]):
     def _handle_exception(self, error: Exception) -> None:
         """On a bug, exit with one line for people; the traceback goes to the crash log."""
         super()._handle_exception(error)
-        self._exit_renderables[:] = [Text(save_crash(error))]
+        hint = "What the relay acknowledged is safe; reopen with `accord resume`. "
+        self._exit_renderables[:] = [Text(save_crash(error, hint))]

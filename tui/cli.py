@@ -151,6 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one line for people, the traceback in the crash log
+        from accord.tui.crash import save_crash
+
+        print(save_crash(exc), file=sys.stderr)
+        return EXIT_FAIL
     return code
 
 

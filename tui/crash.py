@@ -14,7 +14,7 @@ def crash_log() -> Path:
     return data_dir() / "crash.log"
 
 
-def save_crash(error: BaseException) -> str:
+def save_crash(error: BaseException, hint: str = "") -> str:
     """Append ``error``'s traceback to the crash log; return a one-line message for people."""
     path = crash_log()
     stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
@@ -27,7 +27,4 @@ def save_crash(error: BaseException) -> str:
     except OSError:
         details = "the details could not be saved"
     summary = f"{type(error).__name__}: {error}".strip().rstrip(":")
-    return (
-        f"accord: the board stopped on an unexpected error ({summary[:200]}). "
-        f"What the relay acknowledged is safe; reopen with `accord resume`; {details}."
-    )
+    return f"accord stopped on an unexpected error ({summary[:200]}). {hint}{details}."
