@@ -19,6 +19,8 @@ SHORT_TEXT_CHARS: Final = 200
 TEXT_CHARS: Final = 500
 LONG_TEXT_CHARS: Final = 4000
 SECRET_CHARS: Final = 128
+#: Shortest claim (a client-made token) the relay accepts, counted after normalising.
+CLAIM_MIN_CHARS: Final = 32
 
 # List caps, per session.
 MAX_MEMBERS: Final = 1000

@@ -48,6 +48,8 @@ class Create:
     name: Name
     department: Department = ""
     admin_token: Secret = ""
+    #: The client's own secret for this create, resent on every retry (see ``Hello.claim``).
+    claim: Secret = ""
 
 
 @dataclass(slots=True)
@@ -61,6 +63,10 @@ class Hello:
     department: Department = ""
     last_seq: Seq = 0
     epoch: Annotated[str, Text(L.ID_CHARS)] = ""
+    #: With a code: the client's own random secret, resent unchanged on every retry of
+    #: this join. It becomes the member token, and a retry whose join already happened
+    #: resumes that member instead of adding another (``docs/protocol.md`` §4).
+    claim: Secret = ""
 
 
 @dataclass(slots=True)

@@ -24,6 +24,8 @@ class Committer:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[tuple[Append, asyncio.Future[bool]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        #: Transactions committed so far (a cheap sign of activity, for the GC policy).
+        self.commits = 0
 
     def start(self) -> None:
         """Start the commit loop."""
@@ -55,6 +57,7 @@ class Committer:
             finally:
                 for _ in batch:
                     self._queue.task_done()
+            self.commits += 1
             self._metrics.commit_seconds.observe(time.perf_counter() - started)
             self._metrics.commit_batch.observe(sum(len(a.events) for a, _ in batch))
             for (_, future), ok in zip(batch, results, strict=True):

@@ -157,15 +157,24 @@ class ClientHandler:
         self.metrics.rejected.labels("unauthorized").inc()
         raise Refused(ErrorCode.UNAUTHORIZED, message, CloseCode.UNAUTHORIZED)
 
+    def _check_claim(self, claim: str) -> None:
+        problem = credentials.claim_problem(claim) if claim else ""
+        if problem:
+            self.metrics.rejected.labels("bad_hello").inc()
+            raise Refused(ErrorCode.BAD_MESSAGE, problem, CloseCode.BAD_HELLO)
+
     async def _create(self, message: Create) -> None:
         token = self.config.admin_token
         if token and not hmac.compare_digest(message.admin_token.encode(), token.encode()):
             self._unauthorized("this relay needs the operator's admin token to create a session")
+        self._check_claim(message.claim)
         try:
             created = await self.services.hub.create(
-                message.question, message.name, message.department
+                message.question, message.name, message.department, message.claim
             )
         except Refusal as refusal:
+            if refusal.code is ErrorCode.UNAUTHORIZED:
+                self._unauthorized(refusal.message)
             self.metrics.rejected.labels("limit").inc()
             raise Refused(refusal.code, refusal.message, CloseCode.NORMAL) from None
         except StoreError as exc:
@@ -201,7 +210,27 @@ class ClientHandler:
             raise Refused(
                 ErrorCode.BAD_MESSAGE, "name: say who you are to join", CloseCode.BAD_HELLO
             )
-        request = JoinRequest(self.conn, message.name.strip(), message.department, grant.role)
+        claim = message.claim
+        self._check_claim(claim)
+        held = await self._grant(claim) if claim else None
+        if held is not None:
+            # A retried join whose first try went through (its welcome was lost):
+            # the claim is already this member's token, so resume that member.
+            if held.session_id != grant.session_id or not held.member_id:
+                self._unauthorized("claim: already in use here; make a new one")
+                return
+            resume = AttachRequest(
+                self.conn,
+                held.member_id,
+                last_seq=message.last_seq,
+                epoch=message.epoch,
+                token=claim,
+            )
+            await self._enter(grant.session_id, resume)
+            return
+        request = JoinRequest(
+            self.conn, message.name.strip(), message.department, grant.role, claim=claim
+        )
         await self._enter(grant.session_id, request)
 
     async def _grant(self, secret: str) -> Grant | None:

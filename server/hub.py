@@ -46,6 +46,8 @@ class Created:
     host: SessionHost
     member_id: str
     secrets: Secrets
+    #: True when a create with the same claim had already made this session
+    retried: bool = False
 
 
 class Hub:
@@ -60,6 +62,8 @@ class Hub:
         self._metrics = metrics
         self._hosts: dict[str, SessionHost] = {}
         self._loading: dict[str, asyncio.Future[SessionHost | None]] = {}
+        #: claim digest -> done when the create holding that claim finishes
+        self._creating: dict[str, asyncio.Future[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
 
@@ -89,13 +93,54 @@ class Hub:
 
     # ---- create ----------------------------------------------------------------------
 
-    async def create(self, question: str, name: str, department: str) -> Created:
+    async def create(self, question: str, name: str, department: str, claim: str = "") -> Created:
         """Create and store a session with its facilitator; secrets are returned once.
 
+        With a ``claim`` (the creator's own secret, checked by the caller), the
+        claim is the facilitator key and the join codes derive from it; a create
+        whose claim already made a session returns that session, with the same
+        secrets and ``retried`` set, instead of making another one. Creates with
+        the same claim run one at a time, so a retry that overtakes its original
+        still finds one session.
+
         Raises:
-            Refusal: ``limit`` when the relay holds its most sessions.
+            Refusal: ``limit`` when the relay holds its most sessions;
+                ``unauthorized`` when the claim is already some other credential.
             StoreError: if the session could not be stored.
         """
+        if not claim:
+            return await self._create(question, name, department, "")
+        key = credentials.digest(claim)
+        while (pending := self._creating.get(key)) is not None:
+            await asyncio.shield(pending)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._creating[key] = done
+        try:
+            grant = await self._store.grant(key)
+            if grant is None:
+                return await self._create(question, name, department, claim)
+            return await self._created_before(grant, claim)
+        finally:
+            del self._creating[key]
+            done.set_result(None)
+
+    async def _created_before(self, grant: Grant, claim: str) -> Created:
+        """The session a retried create with ``claim`` made the first time."""
+        secrets = _secrets(grant.session_id, claim)
+        code = await self._store.grant(credentials.digest(secrets.participant_code))
+        if (
+            grant.role != "facilitator"
+            or not grant.member_id
+            or code != Grant(grant.session_id, "participant")
+        ):
+            raise Refusal(ErrorCode.UNAUTHORIZED, "claim: already in use here; make a new one")
+        host = await self.get(grant.session_id)
+        if host is None:
+            raise Refusal(ErrorCode.UNAUTHORIZED, "this session no longer exists")
+        log.info("session create retried", extra={"session": grant.session_id})
+        return Created(host=host, member_id=grant.member_id, secrets=secrets, retried=True)
+
+    async def _create(self, question: str, name: str, department: str, claim: str) -> Created:
         stored = await self._store.count()
         self._metrics.sessions_stored.set(stored)
         if stored >= self._config.max_sessions:
@@ -116,12 +161,7 @@ class Hub:
         ]
         blobs = [StoredEvent(e.seq, encode_event(e)) for e in events]
         session = reducer.replay(session_id, [decode_event(b.blob) for b in blobs])
-        secrets = Secrets(
-            facilitator_key=credentials.new_token(),
-            participant_code=credentials.new_code(),
-            partner_code=credentials.new_code(),
-            observer_code=credentials.new_code(),
-        )
+        secrets = _secrets(session_id, claim)
         grants = [
             (
                 credentials.digest(secrets.facilitator_key),
@@ -311,6 +351,23 @@ async def read_session(store: Store, session_id: str) -> Loaded | None:
             reducer.apply_event(session, event)
     intact = intact and session.seq == info.seq
     return Loaded(info, session, intact, base, tail)
+
+
+def _secrets(session_id: str, claim: str) -> Secrets:
+    """A new session's secrets: random, or the claim and codes derived from it."""
+    if not claim:
+        return Secrets(
+            facilitator_key=credentials.new_token(),
+            participant_code=credentials.new_code(),
+            partner_code=credentials.new_code(),
+            observer_code=credentials.new_code(),
+        )
+    return Secrets(
+        facilitator_key=claim,
+        participant_code=credentials.claimed_code(claim, session_id, "participant"),
+        partner_code=credentials.claimed_code(claim, session_id, "partner"),
+        observer_code=credentials.claimed_code(claim, session_id, "observer"),
+    )
 
 
 def _write_record(folder: Path, session_id: str, markdown: str, data: str) -> None:

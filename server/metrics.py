@@ -73,6 +73,12 @@ class Metrics:
         self.closes = Counter(
             "accord_closes", "Connections the relay closed, by close code.", ["code"], registry=r
         )
+        # Children bound once: ``labels()`` costs a lock and a dict lookup on every call,
+        # and these run once per command (docs/performance.md).
+        self.accepted = self.commands.labels("accepted", "")
+        self.duplicates = self.commands.labels("duplicate", "")
+        self.replays = self.resumes.labels("replay")
+        self.snapshots = self.resumes.labels("snapshot")
 
     def render(self) -> bytes:
         """The text exposition format for a scrape."""

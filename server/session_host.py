@@ -62,6 +62,7 @@ class JoinRequest:
     name: str
     department: str
     role: Role
+    claim: str = ""  # the client's own token for this join, if it sent one
     done: asyncio.Future[str] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -125,6 +126,9 @@ class SessionHost:
         self.broken = False
         self.stopped = False
         self.idle_since = time.monotonic()
+        #: claim digest -> member id, for joins with a claim made by this host: a retry
+        #: that checked the store before that join committed still finds its member
+        self._claimed: dict[str, str] = {}
 
     # ---- life cycle --------------------------------------------------------------
 
@@ -262,7 +266,7 @@ class SessionHost:
         session = self.session
         seen = rules.retried_seq(session, req.member_id, req.op)
         if seen is not None:
-            self._metrics.commands.labels("duplicate", "").inc()
+            self._metrics.duplicates.inc()
             outbox.append((codec.encode(Ack(op=req.op, seq=seen, duplicate=True)), [req.conn]))
             return False
         now = time.time()
@@ -273,7 +277,7 @@ class SessionHost:
             error = Error(code=refusal.code.value, message=refusal.message, op=req.op)
             outbox.append((codec.encode(error), [req.conn]))
             return False
-        self._metrics.commands.labels("accepted", "").inc()
+        self._metrics.accepted.inc()
         last = session.seq + len(bodies)
         outbox.append((codec.encode(Ack(op=req.op, seq=last)), [req.conn]))
         closed = False
@@ -289,6 +293,12 @@ class SessionHost:
         new: list[StoredEvent],
         grants: list[tuple[str, Grant]],
     ) -> None:
+        key = credentials.digest(req.claim) if req.claim else ""
+        claimed = self._claimed.get(key) if key else None
+        if claimed is not None:  # a retry of a join this host already made: resume
+            resume = AttachRequest(req.conn, claimed, token=req.claim, done=req.done)
+            self._attach(resume, outbox)
+            return
         now = time.time()
         try:
             body = rules.join(self.session, req.name, req.role, req.department, now, self._caps)
@@ -302,8 +312,12 @@ class SessionHost:
             "member joined",
             extra={"session": self.session.id, "member": member_id, "role": req.role},
         )
-        token = credentials.new_token()
-        grants.append((credentials.digest(token), Grant(self.session.id, req.role, member_id)))
+        token = req.claim or credentials.new_token()
+        grants.append(
+            (key or credentials.digest(token), Grant(self.session.id, req.role, member_id))
+        )
+        if key:
+            self._claimed[key] = member_id
         welcome = self._snapshot_welcome(member_id, token=token)
         self._subscribe(req.conn, member_id, welcome, [], outbox, req.done)
 
@@ -325,7 +339,7 @@ class SessionHost:
         if replay is None:
             welcome = self._snapshot_welcome(req.member_id, token=req.token, secrets=req.secrets)
             if req.last_seq or req.epoch:
-                self._metrics.resumes.labels("snapshot").inc()
+                self._metrics.snapshots.inc()
             frames: list[bytes] = []
         else:
             welcome = Welcome(
@@ -339,7 +353,7 @@ class SessionHost:
                 online=[],
                 server_time=time.time(),
             )
-            self._metrics.resumes.labels("replay").inc()
+            self._metrics.replays.inc()
             events = [decode_event(stored.blob) for stored in replay]
             reveals = {e.body.vote_id: e.seq for e in events if isinstance(e.body, VoteRevealed)}
             frames = []

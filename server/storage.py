@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from accord.protocol import codec
 from accord.protocol import limits as L
@@ -95,9 +95,13 @@ class SessionInfo:
     closed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """An event already encoded for storage (encoded when it happened, never later)."""
+class StoredEvent(NamedTuple):
+    """An event already encoded for storage (encoded when it happened, never later).
+
+    A tuple of an int and bytes, so the garbage collector stops tracking it after
+    its first look: every session keeps up to ``replay_window`` of these, and
+    each tracked object lengthens every full collection (docs/performance.md).
+    """
 
     seq: int
     blob: bytes

@@ -6,7 +6,9 @@ drift from the relay's rules. It reconnects with websockets' ``connect()``
 iterator (exponential backoff), resumes from its last seq, and resends
 commands that were not acknowledged with their original op ids; the relay
 answers a retry with the seq of the first application, so a command lands
-exactly once.
+exactly once. A create or join is made idempotent the same way: it carries a
+claim (a random token made here) and is resent unchanged until a welcome
+arrives, so a retry after a lost welcome gets the same session or member back.
 
 Plain asyncio use::
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import random
 import secrets
@@ -229,6 +232,11 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(exc, InvalidStatus) and exc.response.status_code in (500, 502, 503, 504)
 
 
+def new_claim() -> str:
+    """A fresh claim for a create or join: 40 hex digits (160 random bits)."""
+    return secrets.token_hex(20)
+
+
 class _Resync(Exception):
     """Internal: the event stream had a gap; drop the socket and resume from last seq."""
 
@@ -251,6 +259,12 @@ class Connection:
         op_prefix: str | None = None,
     ) -> None:
         self.url = url
+        fresh = isinstance(intro, Create) or bool(intro.code and not intro.token)
+        if fresh and not intro.claim:
+            # Our own token for this create or join, the same on every retry: a retry
+            # whose first try went through (its welcome lost) gets that session or
+            # member back instead of a second one.
+            intro = dataclasses.replace(intro, claim=new_claim())
         self._intro = intro
         self._first_attempts = max(1, first_attempts)
         self._delays = delays
@@ -498,6 +512,7 @@ class Connection:
     # ---- one socket ------------------------------------------------------------
 
     def _intro_message(self) -> Create | Hello:
+        """A resume once a welcome gave us a token; until then the intro, with its claim."""
         if self.token:
             last = self.session.seq if self.session is not None else 0
             epoch = self.epoch if self.session is not None else ""
