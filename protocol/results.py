@@ -6,6 +6,7 @@ results only when ``vote.results_visible``; these functions do not check.
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass, field
 
@@ -186,26 +187,45 @@ class Cell:
     @property
     def mean(self) -> float | None:
         """Mean score (0-5) or pass share (0-1 for gates); None when nobody scored."""
-        return statistics.fmean(self.values) if self.values else None
+        values = self.values
+        # the same float as statistics.fmean: an exact integer sum, one rounded division
+        return sum(values) / len(values) if values else None
 
     @property
     def spread(self) -> float:
         """Population standard deviation: how much people disagree on this cell."""
-        return statistics.pstdev(self.values) if len(self.values) > 1 else 0.0
+        return int_pstdev(self.values)
+
+
+def int_pstdev(values: list[int]) -> float:
+    """``statistics.pstdev`` of integer marks, in float maths (equal within a few ulps).
+
+    ``n * sum(x*x) - sum(x)**2`` is exact in integers, so only the square root
+    and one division round; ``statistics`` works in exact fractions, 50x slower.
+    A spread that is exactly 1.0 or 1.5 stays exact.
+    """
+    n = len(values)
+    if n < 2:
+        return 0.0
+    total = sum(values)
+    squares = sum(v * v for v in values)
+    return math.sqrt(n * squares - total * total) / n
 
 
 def cells(session: Session, vote: Vote) -> dict[str, Cell]:
     """Every scored cell of a score vote, keyed by ``option:need``."""
     crit = [c.need_id for c in criteria(session)]
     out: dict[str, Cell] = {}
+    values: dict[str, list[int]] = {}
     for option_id in session.options:
         for need_id in crit:
-            out[cell_key(option_id, need_id)] = Cell(option_id, need_id, [])
+            key = cell_key(option_id, need_id)
+            out[key] = Cell(option_id, need_id, values.setdefault(key, []))
     for ballot in all_ballots(vote):
         for key, value in ballot.marks.items():
-            cell = out.get(key)
-            if cell is not None:
-                cell.values.append(value)
+            slot = values.get(key)
+            if slot is not None:
+                slot.append(value)
     return out
 
 
@@ -224,13 +244,15 @@ class Standing:
         return bool(self.failed_gates)
 
 
-def ranking(session: Session, vote: Vote) -> list[Standing]:
+def ranking(session: Session, vote: Vote, table: dict[str, Cell] | None = None) -> list[Standing]:
     """Options ranked by weighted score; options failing a gate rank after the rest.
 
-    A gate passes only when a strict majority of its answers say pass.
+    A gate passes only when a strict majority of its answers say pass. ``table``
+    is ``cells(session, vote)`` when the caller has it already.
     """
     crit = criteria(session)
-    table = cells(session, vote)
+    if table is None:
+        table = cells(session, vote)
     standings = []
     for option_id in session.options:
         failed: list[str] = []

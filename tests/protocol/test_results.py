@@ -162,6 +162,33 @@ def test_ranking_weights_scores_and_puts_gate_failures_last() -> None:
     assert (o1.rank, base.rank, o2.rank) == (1, 2, 3)
 
 
+def test_cell_mean_and_spread_match_statistics() -> None:
+    """The float mean and spread equal ``fmean`` and ``pstdev`` (within 1e-9), thresholds too."""
+    import random
+    import statistics
+
+    rng = random.Random(7)
+    samples = [[rng.randrange(6) for _ in range(rng.randrange(0, 60))] for _ in range(3000)]
+    samples += [[0, 3], [1, 2, 3, 4], [0, 0, 5, 5], [2, 2], [5], [], [0, 1] * 20, [1, 4]]
+    for values in samples:
+        cell = R.Cell("o", "n", values)
+        if not values:
+            assert cell.mean is None and cell.spread == 0.0
+            continue
+        assert cell.mean == statistics.fmean(values)
+        exact = statistics.pstdev(values) if len(values) > 1 else 0.0
+        assert abs(cell.spread - exact) <= 1e-9
+        for limit in (1.0, 1.5):
+            assert (cell.spread >= limit) == (exact >= limit)
+    assert R.Cell("o", "n", [0, 3]).spread == 1.5 and R.Cell("o", "n", [1, 3]).spread == 1.0
+
+
+def test_ranking_reuses_a_given_table() -> None:
+    """``ranking`` with the table from ``cells`` gives the same standings as without."""
+    s, v = _scored()
+    assert R.ranking(s, v, R.cells(s, v)) == R.ranking(s, v)
+
+
 def test_consensus_fist_of_five() -> None:
     """Fist-of-five passes when every hand shows at least two fingers."""
     passing = vote(

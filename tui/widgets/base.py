@@ -1,14 +1,40 @@
-"""The base of every board widget: it holds a ``Context`` and theme-aware text styles."""
+"""The base of every board widget: it holds a ``Context`` and theme-aware text styles.
+
+A board part draws like any Textual widget (``render`` returns its lines as a
+``Group``), but it keeps the strips of each line and, when ``show`` hands it a
+new session, repaints only the lines whose text changed: one ballot on a big
+board then repaints a row of the matrix, not every panel on screen.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple, Self
 
 from accord.tui.context import Context
 from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.style import Style as VisualStyle
+from textual.visual import RichVisual, Visual, visualize
 from textual.widget import Widget
+
+
+class _Drawn(NamedTuple):
+    """What a part last drew: its lines as strips, for a size and base style."""
+
+    size: Size
+    style: VisualStyle
+    lines: list[Strip]
+
+
+def _line_key(item: RenderableType) -> object:
+    """What decides how a ``Text`` line looks (None: not cacheable)."""
+    if not isinstance(item, Text):
+        return None
+    spans = tuple(item.spans)
+    return (item.plain, item.style, spans, item.justify, item.overflow, item.no_wrap, item.end)
 
 
 class BoardPart(Widget):
@@ -16,6 +42,14 @@ class BoardPart(Widget):
 
     Styles come from component classes in ``base.tcss`` so they follow the theme.
     """
+
+    #: The last drawing; None until the next paint draws everything again.
+    _drawn: _Drawn | None = None
+    #: Strips of each line of the last drawing, by the line's text and styles.
+    _line_strips: dict[object, list[Strip]] | None = None
+    _line_strips_for: tuple[int, VisualStyle] | None = None
+    #: Component styles looked up during one ``render`` (None outside one).
+    _st_memo: dict[str, Style] | None = None
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "board--cursor",
@@ -43,13 +77,100 @@ class BoardPart(Widget):
         self.ctx: Context | None = None
 
     def show(self, ctx: Context) -> None:
-        """Take a new look at the session and redraw."""
+        """Take a new look at the session and repaint what changed."""
         self.ctx = ctx
-        self.refresh()
+        self.repaint_changed()
+
+    def repaint_changed(self) -> None:
+        """Draw now and repaint only the lines that differ from the last drawing.
+
+        A hidden part (another phase's panel) only forgets its drawing; it draws
+        when it is shown again.
+        """
+        drawn = self._drawn
+        if (
+            drawn is None
+            or not self.display
+            or drawn.size != self.size
+            or drawn.style != self.visual_style
+        ):
+            self.refresh()
+            return
+        new = self._draw()
+        self._drawn = new
+        old, lines = drawn.lines, new.lines
+        changed = [y for y, strip in enumerate(lines) if y >= len(old) or strip is not old[y]]
+        changed.extend(range(len(lines), len(old)))  # lines that are blank now
+        regions: list[Region] = []
+        for y in changed:
+            last = regions[-1] if regions else None
+            if last is not None and last.bottom == y:
+                regions[-1] = Region(0, last.y, new.size.width, last.height + 1)
+            else:
+                regions.append(Region(0, y, new.size.width, 1))
+        if regions:
+            self.refresh(*regions)
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        """As ``Widget.refresh``; a repaint of the whole part draws it again."""
+        if repaint and not regions:
+            self._drawn = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def render_line(self, y: int) -> Strip:
+        """One line of the drawing (drawn again first if the size or base style changed)."""
+        drawn = self._drawn
+        if drawn is None or drawn.size != self.size or drawn.style != self.visual_style:
+            drawn = self._drawn = self._draw()
+        if y < len(drawn.lines):
+            return drawn.lines[y]
+        return Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def _draw(self) -> _Drawn:
+        """``render`` to strips, reusing the strips of lines drawn before unchanged."""
+        size, style = self.size, self.visual_style
+        width, height = size
+        self._st_memo = {}
+        try:
+            renderable = self.render()
+        finally:
+            self._st_memo = None
+        if not isinstance(renderable, Group):
+            visual = visualize(self, renderable)
+            lines = Visual.to_strips(self, visual, width, height, style)
+            return _Drawn(size, style, lines)
+        reuse = self.text_selection is None
+        known = self._line_strips if reuse and self._line_strips_for == (width, style) else None
+        cache: dict[object, list[Strip]] = {}
+        lines = []
+        for item in renderable.renderables:
+            if len(lines) >= height:
+                break
+            key = _line_key(item) if reuse else None
+            strips = known.get(key) if known is not None and key is not None else None
+            if strips is None:
+                strips = Visual.to_strips(self, RichVisual(self, item), width, None, style)
+            if key is not None:
+                cache[key] = strips
+            lines.extend(strips)
+        self._line_strips, self._line_strips_for = cache, (width, style)
+        return _Drawn(size, style, lines[:height])
 
     def st(self, name: str) -> Style:
         """The Rich style of a component class (``cursor``, ``dim``, ``good``, ...)."""
-        return self.get_component_rich_style(f"board--{name}", partial=True)
+        memo = self._st_memo
+        if memo is None:
+            return self.get_component_rich_style(f"board--{name}", partial=True)
+        style = memo.get(name)
+        if style is None:
+            style = memo[name] = self.get_component_rich_style(f"board--{name}", partial=True)
+        return style
 
     def styled(self, text: str, name: str) -> Text:
         """``text`` in the style of a component class (later appends keep their own style)."""

@@ -83,8 +83,17 @@ class LearnPanel(BoardPart):
         Binding("escape", "cancel_merge", "Cancel merge", show=False),
     ]
 
-    lane: reactive[int] = reactive(0)
-    row: reactive[int] = reactive(0)
+    lane: reactive[int] = reactive(0, repaint=False)
+    row: reactive[int] = reactive(0, repaint=False)
+
+    def watch_lane(self) -> None:
+        """Repaint only the lines the cursor left and reached."""
+        self.repaint_changed()
+
+    def watch_row(self) -> None:
+        """Repaint only the lines the cursor left and reached."""
+        self.repaint_changed()
+
     merging: reactive[str] = reactive("")
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:

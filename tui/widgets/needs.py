@@ -121,7 +121,12 @@ class NeedsPanel(BoardPart):
         Binding("escape", "cancel_merge", "Cancel merge", show=False),
     ]
 
-    row: reactive[int] = reactive(0)
+    row: reactive[int] = reactive(0, repaint=False)
+
+    def watch_row(self) -> None:
+        """Repaint only the lines the cursor left and reached."""
+        self.repaint_changed()
+
     lens: reactive[bool] = reactive(False)
     merging: reactive[str] = reactive("")
 

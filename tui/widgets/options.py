@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from accord.protocol import limits as L
 from accord.protocol.commands import AddNote, AddOption, Cast, DeleteOption, EditOption, SetWeight
-from accord.protocol.model import BASELINE_ID, KIND_TITLES, Option, Vote
+from accord.protocol.model import BASELINE_ID, KIND_TITLES, Option, Session, Vote
 from accord.protocol.results import Cell, Criterion, Standing, cell_key, cells, criteria, ranking
 from accord.tui.context import Context
 from accord.tui.guide import name_of, vote_progress
@@ -39,11 +39,40 @@ def score_vote(ctx: Context) -> Vote | None:
 
 def spread_mark(cell: Cell) -> str:
     """``!`` for a disputed cell, ``~`` for a split one, else a space."""
-    if cell.spread >= DISPUTED:
+    spread = cell.spread
+    if spread >= DISPUTED:
         return "!"
-    if cell.spread >= SPLIT:
+    if spread >= SPLIT:
         return "~"
     return " "
+
+
+class Derived:
+    """What the panel derives from one session at one seq; made again when the seq moves."""
+
+    __slots__ = ("crits", "options", "scores", "seq", "session")
+
+    def __init__(self, session: Session) -> None:
+        self.session, self.seq = session, session.seq
+        opts = list(session.options.values())
+        #: Options, the baseline first.
+        self.options = sorted(opts, key=lambda o: o.id != BASELINE_ID)
+        #: Criteria from the settled needs, gates first.
+        self.crits = sorted(criteria(session), key=lambda c: not c.gate)
+        self.scores: dict[str, tuple[dict[str, Cell], dict[str, Standing]]] = {}
+
+    def fresh(self, session: Session) -> bool:
+        """True while this is still what ``session`` gives."""
+        return self.session is session and self.seq == session.seq
+
+    def scored(self, vote: Vote) -> tuple[dict[str, Cell], dict[str, Standing]]:
+        """A score vote's cells and each option's standing (computed once per seq)."""
+        got = self.scores.get(vote.id)
+        if got is None:
+            table = cells(self.session, vote)
+            ranks = ranking(self.session, vote, table) if table else []
+            got = self.scores[vote.id] = (table, {s.option_id: s for s in ranks})
+        return got
 
 
 GATE = Binding.Group("Gate")
@@ -93,21 +122,36 @@ class OptionsPanel(BoardPart):
         ),
     ]
 
-    row: reactive[int] = reactive(0)
-    col: reactive[int] = reactive(0)
+    row: reactive[int] = reactive(0, repaint=False)
+    col: reactive[int] = reactive(0, repaint=False)
+    _derived: Derived | None = None
+
+    def watch_row(self) -> None:
+        """Repaint the lines the cursor left and reached (and the details below)."""
+        self.repaint_changed()
+
+    def watch_col(self) -> None:
+        """Repaint the lines the cursor left and reached (and the details below)."""
+        self.repaint_changed()
+
+    def derived(self) -> Derived | None:
+        """Options, criteria and scores of the session as it is now (cached per seq)."""
+        if self.ctx is None:
+            return None
+        derived = self._derived
+        if derived is None or not derived.fresh(self.ctx.session):
+            derived = self._derived = Derived(self.ctx.session)
+        return derived
 
     def options(self) -> list[Option]:
         """Options, the baseline first."""
-        if self.ctx is None:
-            return []
-        opts = list(self.ctx.session.options.values())
-        return sorted(opts, key=lambda o: o.id != BASELINE_ID)
+        derived = self.derived()
+        return list(derived.options) if derived is not None else []
 
     def crits(self) -> list[Criterion]:
         """Criteria from the settled needs, gates first."""
-        if self.ctx is None:
-            return []
-        return sorted(criteria(self.ctx.session), key=lambda c: not c.gate)
+        derived = self.derived()
+        return list(derived.crits) if derived is not None else []
 
     def current(self) -> tuple[Option | None, Criterion | None]:
         """The selected option and criterion."""
@@ -259,9 +303,11 @@ class OptionsPanel(BoardPart):
         row = min(self.row, max(0, len(opts) - 1))
         col = min(self.col, max(0, len(crits) - 1))
         lines: list[RenderableType] = [self._status(ctx, vote, opts, crits)]
-        revealed = vote is not None and vote.results_visible
-        table = cells(ctx.session, vote) if vote is not None and revealed else {}
-        standings = {s.option_id: s for s in ranking(ctx.session, vote)} if vote and table else {}
+        table: dict[str, Cell] = {}
+        standings: dict[str, Standing] = {}
+        derived = self.derived()
+        if vote is not None and vote.results_visible and derived is not None:
+            table, standings = derived.scored(vote)
         rank_w = 10 if standings else 0
         title_w = max(12, min(26, width // 4 + 2))
         kind_w = 16 if width >= 70 else 0
