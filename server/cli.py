@@ -15,16 +15,15 @@ import sys
 import types
 import typing
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from accord.protocol import record
-
-from . import credentials, logs
 from .config import LOG_LEVELS, ConfigError, ServerConfig, load_config
-from .gcpolicy import GcPolicy
-from .hub import read_session
-from .relay import Relay, StartError, tls_context
-from .storage import SqliteStore, StoreError
+
+if TYPE_CHECKING:
+    from .storage import SqliteStore
+
+# The relay, its storage and the record renderer load inside the handlers, so that
+# `accord --help` and the client commands do not pay for them.
 
 log = logging.getLogger("accord.server")
 
@@ -159,6 +158,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from . import logs
+    from .relay import StartError, tls_context
+
     """``accord serve``: run until SIGTERM or SIGINT; 0 after a clean stop."""
     try:
         config = load_config(args.config, _overrides(args))
@@ -185,6 +187,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: ServerConfig) -> int:
+    from .gcpolicy import GcPolicy
+    from .relay import Relay
+
     relay = Relay(config)
     await relay.start()
     # Full garbage collections over every connection's objects stalled all sessions
@@ -221,6 +226,8 @@ async def _serve(config: ServerConfig) -> int:
 
 
 def run_sessions(args: argparse.Namespace) -> int:
+    from .storage import SqliteStore, StoreError
+
     """``accord sessions ACTION``: work on a data dir directly."""
     try:
         config = load_config(args.config, {"data_dir": args.data_dir})
@@ -245,6 +252,10 @@ def _when(stamp: float) -> str:
 
 
 async def _sessions(args: argparse.Namespace, store: SqliteStore) -> int:
+    from accord.protocol import record
+
+    from .hub import read_session
+
     await store.open()
     try:
         if args.action == "list":
@@ -302,6 +313,8 @@ async def _list(store: SqliteStore, as_json: bool) -> int:
 
 
 async def _renew(store: SqliteStore, session_ids: list[str]) -> int:
+    from . import credentials
+
     rows = {r.id: r for r in await store.sessions()}
     missing = [sid for sid in session_ids if sid not in rows]
     if missing:

@@ -8,11 +8,13 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 from accord.protocol import limits as L
-from accord.protocol.rules import Caps
+
+if TYPE_CHECKING:  # the rules load lazily so `accord --help` stays quick
+    from accord.protocol.rules import Caps
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -78,6 +80,8 @@ class ServerConfig:
     @property
     def caps(self) -> Caps:
         """The per-session list caps handed to the protocol rules."""
+        from accord.protocol.rules import Caps
+
         return Caps(
             members=self.max_members,
             cards=self.max_cards,

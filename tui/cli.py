@@ -9,7 +9,6 @@ non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import socket
 import sys
@@ -17,13 +16,11 @@ import tempfile
 import types
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlparse
 
 from accord.protocol import __version__
 from accord.protocol import limits as L
-from accord.protocol.messages import Create, Hello
-from accord.tui.client import Connection, ConnectionFailed
 from accord.tui.config import (
     ConfigError,
     KeyStore,
@@ -34,6 +31,12 @@ from accord.tui.config import (
     profile_path,
     save_profile,
 )
+
+if TYPE_CHECKING:
+    from accord.tui.client import Connection
+
+# The network client, the protocol's messages and asyncio load inside the commands that
+# use them, so `accord --help` and argument errors answer without paying for them.
 
 DEFAULT_SERVER = "ws://127.0.0.1:8765"
 DEFAULT_PORT = 8765
@@ -163,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(coro: Coroutine[Any, Any, int]) -> int:
+    import asyncio
+
     return asyncio.run(coro)
 
 
@@ -255,6 +260,8 @@ async def _start_relay(bind: str, port: int, folder: Path, *, fallback: bool) ->
 
 
 async def _connect(conn: Connection) -> None:
+    from accord.tui.client import ConnectionFailed
+
     try:
         await conn.start(timeout=20)
     except ConnectionFailed as exc:
@@ -335,6 +342,9 @@ def run_host(args: argparse.Namespace) -> int:
 
 
 async def _host(args: argparse.Namespace, profile: Profile, question: str) -> int:
+    from accord.protocol.messages import Create
+    from accord.tui.client import Connection
+
     relay = None
     bind = args.bind or "127.0.0.1"
     if args.server:
@@ -386,6 +396,9 @@ def run_join(args: argparse.Namespace) -> int:
 
 
 async def _join(server: str, code: str, profile: Profile) -> int:
+    from accord.protocol.messages import Hello
+    from accord.tui.client import Connection
+
     conn = Connection(server, Hello(code=code, name=profile.name, department=profile.department))
     await _connect(conn)
     _remember(conn, server, False, {})
@@ -411,6 +424,9 @@ def run_resume(args: argparse.Namespace) -> int:
 
 
 async def _resume(m: Membership) -> int:
+    from accord.protocol.messages import Hello
+    from accord.tui.client import Connection
+
     relay = None
     url = m.server
     if m.embedded:
@@ -447,6 +463,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 async def _demo(profile: Profile, pace: float, people: int) -> int:
+    from accord.protocol.messages import Create
+    from accord.tui.client import Connection
     from accord.tui.demo import DEMO_QUESTION, Demo
 
     with tempfile.TemporaryDirectory(prefix="accord-demo-") as folder:
@@ -496,6 +514,9 @@ def run_export(args: argparse.Namespace) -> int:
 
 async def _export_remote(m: Membership, fmt: str, output: Path | None) -> int:
     """Export a joined session's record through its relay, with your member token."""
+    from accord.protocol.messages import Hello
+    from accord.tui.client import Connection
+
     conn = Connection(m.server, Hello(token=m.token))
     await _connect(conn)
     try:
