@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import ClassVar, NamedTuple, Self
 
+from accord.protocol.commands import Command
 from accord.tui.context import Context
+from accord.tui.messages import Submit
+from accord.tui.screens.confirm import ConfirmDialog
 from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
@@ -71,6 +74,15 @@ class BoardPart(Widget):
         "board--heat-4",
         "board--heat-5",
     }
+
+    def submit_if_confirmed(self, command: Command, question: str, detail: str, yes: str) -> None:
+        """Ask first (the safe answer is the default) and send ``command`` only on yes."""
+
+        def done(answer: bool | None) -> None:
+            if answer:
+                self.post_message(Submit(command))
+
+        self.app.push_screen(ConfirmDialog(question, detail, yes), done)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)

@@ -18,7 +18,6 @@ from accord.protocol.results import FIST_BLOCK_BELOW, ranking
 from accord.tui.context import Context
 from accord.tui.guide import vote_progress, voters
 from accord.tui.messages import Submit
-from accord.tui.screens.confirm import ConfirmDialog
 from accord.tui.screens.decision_dialog import DecisionDialog
 from accord.tui.screens.prompt import TextPrompt
 from accord.tui.screens.propose_dialog import ProposeDialog
@@ -203,18 +202,12 @@ class DecidePanel(BoardPart):
     def action_close_session(self) -> None:
         """Close the session for good, after confirmation."""
 
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.post_message(Submit(CloseSession()))
-
-        self.app.push_screen(
-            ConfirmDialog(
-                "Close the session?",
-                "Nothing can change afterwards; the decision record is written. "
-                "Everyone can still read and export it.",
-                "Close it",
-            ),
-            done,
+        self.submit_if_confirmed(
+            CloseSession(),
+            "Close the session?",
+            "Nothing can change afterwards; the decision record is written. "
+            "Everyone can still read and export it.",
+            "Close it",
         )
 
     # ---- drawing ---------------------------------------------------------------

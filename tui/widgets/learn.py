@@ -12,7 +12,6 @@ from accord.protocol.model import LANE_TITLES, LANES, Ballot, Card, Lane, Vote
 from accord.protocol.results import dot_totals, dots_used
 from accord.tui.context import Context
 from accord.tui.messages import Submit
-from accord.tui.screens.confirm import ConfirmDialog
 from accord.tui.screens.prompt import TextPrompt
 from accord.tui.widgets.base import BoardPart, clip, pad, span
 from rich.console import RenderableType
@@ -237,18 +236,12 @@ class LearnPanel(BoardPart):
             return
         source_id, target_id = source.id, card.id
 
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.post_message(Submit(MergeCards(source_id=source_id, target_id=target_id)))
-
-        self.app.push_screen(
-            ConfirmDialog(
-                "Merge these cards?",
-                f"“{clip(source.text, 60)}” folds into “{clip(card.text, 60)}”. "
-                "Its dots count for the card you keep.",
-                "Merge",
-            ),
-            done,
+        self.submit_if_confirmed(
+            MergeCards(source_id=source_id, target_id=target_id),
+            "Merge these cards?",
+            f"“{clip(source.text, 60)}” folds into “{clip(card.text, 60)}”. "
+            "Its dots count for the card you keep.",
+            "Merge",
         )
 
     def action_cancel_merge(self) -> None:
@@ -262,12 +255,11 @@ class LearnPanel(BoardPart):
             return
         card_id = card.id
 
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.post_message(Submit(DeleteCard(card_id=card_id)))
-
-        self.app.push_screen(
-            ConfirmDialog("Delete this card?", f"“{clip(card.text, 100)}”", "Delete"), done
+        self.submit_if_confirmed(
+            DeleteCard(card_id=card_id),
+            "Delete this card?",
+            f"“{clip(card.text, 100)}”",
+            "Delete",
         )
 
     # ---- drawing ---------------------------------------------------------------

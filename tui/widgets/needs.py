@@ -17,7 +17,6 @@ from accord.protocol.results import Lens, Split, department_lens, need_split
 from accord.tui.context import Context
 from accord.tui.guide import name_of, vote_progress
 from accord.tui.messages import Submit
-from accord.tui.screens.confirm import ConfirmDialog
 from accord.tui.screens.need_dialog import NeedDialog, NeedDraft
 from accord.tui.widgets.base import BoardPart, clip, pad, span
 from rich.console import RenderableType
@@ -226,17 +225,11 @@ class NeedsPanel(BoardPart):
             return
         source_id, target_id = source.id, need.id
 
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.post_message(Submit(MergeNeeds(source_id=source_id, target_id=target_id)))
-
-        self.app.push_screen(
-            ConfirmDialog(
-                "Merge these needs?",
-                f"“{clip(source.text, 60)}” folds into “{clip(need.text, 60)}”.",
-                "Merge",
-            ),
-            done,
+        self.submit_if_confirmed(
+            MergeNeeds(source_id=source_id, target_id=target_id),
+            "Merge these needs?",
+            f"“{clip(source.text, 60)}” folds into “{clip(need.text, 60)}”.",
+            "Merge",
         )
 
     def action_cancel_merge(self) -> None:
@@ -250,12 +243,11 @@ class NeedsPanel(BoardPart):
             return
         need_id = need.id
 
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.post_message(Submit(DeleteNeed(need_id=need_id)))
-
-        self.app.push_screen(
-            ConfirmDialog("Delete this need?", f"“{clip(need.text, 100)}”", "Delete"), done
+        self.submit_if_confirmed(
+            DeleteNeed(need_id=need_id),
+            "Delete this need?",
+            f"“{clip(need.text, 100)}”",
+            "Delete",
         )
 
     # ---- drawing ---------------------------------------------------------------

@@ -16,7 +16,6 @@ from accord.protocol.results import Cell, Criterion, Standing, cell_key, cells, 
 from accord.tui.context import Context
 from accord.tui.guide import name_of, vote_progress
 from accord.tui.messages import Submit
-from accord.tui.screens.confirm import ConfirmDialog
 from accord.tui.screens.option_dialog import OptionDialog, OptionDraft
 from accord.tui.screens.prompt import TextPrompt
 from accord.tui.widgets.base import BoardPart, clip, pad, span
@@ -282,12 +281,11 @@ class OptionsPanel(BoardPart):
             return
         option_id = option.id
 
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.post_message(Submit(DeleteOption(option_id=option_id)))
-
-        self.app.push_screen(
-            ConfirmDialog("Delete this option?", f"{option.title} and its notes.", "Delete"), done
+        self.submit_if_confirmed(
+            DeleteOption(option_id=option_id),
+            "Delete this option?",
+            f"{option.title} and its notes.",
+            "Delete",
         )
 
     # ---- drawing ---------------------------------------------------------------
