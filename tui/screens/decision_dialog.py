@@ -7,8 +7,9 @@ import datetime
 from accord.protocol import limits as L
 from accord.protocol.commands import RecordDecision
 from accord.tui.screens.form import FormDialog
+from accord.tui.screens.propose_dialog import option_and_statement, picked
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, Select
+from textual.widgets import Input, Label
 
 
 class DecisionDialog(FormDialog[RecordDecision]):
@@ -31,16 +32,9 @@ class DecisionDialog(FormDialog[RecordDecision]):
 
     def fields(self) -> ComposeResult:
         """Option, statement, rationale, dissent, review date."""
-        yield Label("Option chosen", classes="field-label")
-        yield Select(
-            [(label, oid) for oid, label in self.options],
-            value=self.chosen,
-            allow_blank=False,
-            id="option",
-            compact=True,
+        yield from option_and_statement(
+            self.options, self.chosen, self.statement, "Decision statement"
         )
-        yield Label("Decision statement", classes="field-label")
-        yield Input(self.statement, max_length=L.LONG_TEXT_CHARS, id="statement", compact=True)
         yield Label("Rationale: why this option", classes="field-label")
         yield Input("", max_length=L.LONG_TEXT_CHARS, id="rationale", compact=True)
         yield Label("Dissent to record (who disagrees and why)", classes="field-label")
@@ -50,11 +44,12 @@ class DecisionDialog(FormDialog[RecordDecision]):
 
     def on_mount(self) -> None:
         """Start in the statement."""
+        super().on_mount()
         self.query_one("#statement", Input).focus()
 
     def result(self) -> RecordDecision | None:
         """The RecordDecision command, if the statement and date are good."""
-        statement = self.query_one("#statement", Input).value.strip()
+        option_id, statement = picked(self)
         if not statement:
             self.complain("The decision needs a statement.")
             return None
@@ -66,7 +61,7 @@ class DecisionDialog(FormDialog[RecordDecision]):
                 self.complain("Review date: use the form 2027-03-31, or leave it empty.")
                 return None
         return RecordDecision(
-            option_id=str(self.query_one("#option", Select).value),
+            option_id=option_id,
             statement=statement,
             rationale=self.query_one("#rationale", Input).value.strip(),
             dissent=self.query_one("#dissent", Input).value.strip(),

@@ -6,7 +6,30 @@ from accord.protocol import limits as L
 from accord.protocol.commands import Propose
 from accord.tui.screens.form import FormDialog
 from textual.app import ComposeResult
+from textual.dom import DOMNode
 from textual.widgets import Input, Label, Select
+
+
+def option_and_statement(
+    options: list[tuple[str, str]], chosen: str, statement: str, prompt: str
+) -> ComposeResult:
+    """The option picker and the statement field that proposing and recording share."""
+    yield Label("Option", classes="field-label")
+    yield Select(
+        [(label, oid) for oid, label in options],
+        value=chosen,
+        allow_blank=False,
+        id="option",
+        compact=True,
+    )
+    yield Label(prompt, classes="field-label")
+    yield Input(statement, max_length=L.LONG_TEXT_CHARS, id="statement", compact=True)
+
+
+def picked(screen: DOMNode) -> tuple[str, str]:
+    """The chosen option id and the stripped statement from ``option_and_statement``."""
+    option = screen.query_one("#option", Select).value
+    return str(option), screen.query_one("#statement", Input).value.strip()
 
 
 class ProposeDialog(FormDialog[Propose]):
@@ -23,26 +46,22 @@ class ProposeDialog(FormDialog[Propose]):
 
     def fields(self) -> ComposeResult:
         """Option and statement."""
-        yield Label("Option", classes="field-label")
-        yield Select(
-            [(label, oid) for oid, label in self.options],
-            value=self.chosen,
-            allow_blank=False,
-            id="option",
-            compact=True,
+        yield from option_and_statement(
+            self.options,
+            self.chosen,
+            self.statement,
+            "Decision statement: what exactly will we do?",
         )
-        yield Label("Decision statement: what exactly will we do?", classes="field-label")
-        yield Input(self.statement, max_length=L.LONG_TEXT_CHARS, id="statement", compact=True)
 
     def on_mount(self) -> None:
         """Start in the statement, the option is usually preselected."""
+        super().on_mount()
         self.query_one("#statement", Input).focus()
 
     def result(self) -> Propose | None:
         """The Propose command."""
-        statement = self.query_one("#statement", Input).value.strip()
+        option_id, statement = picked(self)
         if not statement:
             self.complain("Word the decision statement.")
             return None
-        option = self.query_one("#option", Select).value
-        return Propose(option_id=str(option), statement=statement)
+        return Propose(option_id=option_id, statement=statement)
