@@ -25,14 +25,14 @@ from accord.protocol.errors import CloseCode, ErrorCode, Refusal
 from accord.protocol.events import BallotCast, Event, EventBody, SessionClosed, VoteRevealed
 from accord.protocol.messages import Ack, Error, Presence, Secrets, Welcome
 from accord.protocol.model import Role, Session
-from websockets.asyncio.server import ServerConnection, broadcast
-from websockets.protocol import State
+from websockets.asyncio.server import ServerConnection
 
 from . import credentials
 from .commits import Committer
 from .config import ServerConfig
 from .metrics import Metrics
 from .storage import Append, Grant, SessionInfo, StoredEvent, StoreError, decode_event, encode_event
+from .writer import FrameWriter
 
 log = logging.getLogger("accord.server.session")
 
@@ -121,8 +121,7 @@ class SessionHost:
         self._queue: asyncio.Queue[Request] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._closers: set[asyncio.Task[None]] = set()
-        #: while a batch flushes: frames per connection, written once at the end
-        self._pending: dict[ServerConnection, list[bytes]] | None = None
+        self._writer = FrameWriter(self.session.id, config.max_buffer, self._drop_slow)
         self.broken = False
         self.stopped = False
         self.idle_since = time.monotonic()
@@ -491,56 +490,20 @@ class SessionHost:
         self._send(frame, [c for c in self._welcomed if c is not skip])
 
     def _flush(self, outbox: list[Write]) -> None:
-        """Write a batch's outbox with one socket write per connection, in order.
-
-        A batch often holds several events (and an ack) for the same connections;
-        framing them all first and writing once per connection saves a syscall per
-        frame, the largest cost of a fan-out (docs/performance.md).
-        """
-        pending: dict[ServerConnection, list[bytes]] = {}
-        self._pending = pending
-        try:
+        """Write a batch's outbox in order, with one socket write per connection."""
+        with self._writer.batch():
             for write in outbox:
                 if callable(write):
                     write()
                 else:
                     self._send(*write)
-        finally:
-            self._pending = None
-        limit = self._config.max_buffer
-        for conn, frames in pending.items():
-            transport = conn.transport
-            if conn.protocol.state is not State.OPEN or conn.send_in_progress is not None:
-                continue  # as broadcast() does: closing, or mid-way through a fragmented send
-            try:
-                for frame in frames:
-                    conn.protocol.send_binary(frame)
-                transport.write(b"".join(conn.protocol.data_to_send()))
-            except Exception as exc:  # as broadcast(): one bad socket must not stop the rest
-                log.warning("session %s: could not write to a client: %s", self.session.id, exc)
-                continue
-            if transport.get_write_buffer_size() > limit:
-                self._close(conn, CloseCode.SLOW_CONSUMER, "too far behind; reconnect and resume")
 
     def _send(self, frame: bytes, conns: list[ServerConnection]) -> None:
-        """Write a frame now, or queue it while a batch flushes; drop clients too far behind."""
-        if not conns:
-            return
-        pending = self._pending
-        if pending is not None:
-            for conn in conns:
-                queued = pending.get(conn)
-                if queued is None:
-                    pending[conn] = [frame]
-                else:
-                    queued.append(frame)
-            return
-        broadcast(conns, frame)
-        limit = self._config.max_buffer
-        for conn in conns:
-            transport = conn.transport
-            if transport is not None and transport.get_write_buffer_size() > limit:
-                self._close(conn, CloseCode.SLOW_CONSUMER, "too far behind; reconnect and resume")
+        """Write a frame now, or queue it while a batch flushes."""
+        self._writer.send(frame, conns)
+
+    def _drop_slow(self, conn: ServerConnection) -> None:
+        self._close(conn, CloseCode.SLOW_CONSUMER, "too far behind; reconnect and resume")
 
     def _close(self, conn: ServerConnection, code: CloseCode, reason: str) -> None:
         self.detach(conn)
