@@ -226,7 +226,8 @@ async def _serve(config: ServerConfig) -> int:
 
 
 def run_sessions(args: argparse.Namespace) -> int:
-    from .storage import SqliteStore, StoreError
+    from .storage import SqliteStore
+    from .store import StoreError
 
     """``accord sessions ACTION``: work on a data dir directly."""
     try:

@@ -7,7 +7,7 @@ import contextlib
 import time
 
 from .metrics import Metrics
-from .storage import Append, Store
+from .store import Append, Store
 
 
 class Committer:

@@ -28,7 +28,7 @@ from .session_host import (
     JoinRequest,
     SessionHost,
 )
-from .storage import Grant, Store, StoreError
+from .store import Grant, Store, StoreError
 
 log = logging.getLogger("accord.server.connection")
 

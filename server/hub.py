@@ -22,7 +22,7 @@ from .commits import Committer
 from .config import ServerConfig
 from .metrics import Metrics
 from .session_host import SessionHost
-from .storage import (
+from .store import (
     Append,
     Grant,
     SessionInfo,

@@ -19,7 +19,8 @@ from .connection import ClientHandler, Services
 from .hub import Hub
 from .metrics import Metrics
 from .routes import Routes
-from .storage import SqliteStore, Store, StoreError
+from .storage import SqliteStore
+from .store import Store, StoreError
 
 log = logging.getLogger("accord.server")
 

@@ -13,7 +13,7 @@ from websockets.http11 import Request, Response
 
 from .admission import Admission, client_address
 from .metrics import Metrics
-from .storage import Store
+from .store import Store
 
 log = logging.getLogger("accord.server.http")
 

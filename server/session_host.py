@@ -31,7 +31,7 @@ from . import credentials
 from .commits import Committer
 from .config import ServerConfig
 from .metrics import Metrics
-from .storage import Append, Grant, SessionInfo, StoredEvent, StoreError, decode_event, encode_event
+from .store import Append, Grant, SessionInfo, StoredEvent, StoreError, decode_event, encode_event
 from .writer import FrameWriter
 
 log = logging.getLogger("accord.server.session")

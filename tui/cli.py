@@ -548,7 +548,8 @@ def _write_record(session: Any, fmt: str, output: Path | None) -> int:
 async def _export(folder: Path, wanted: str, fmt: str, output: Path | None) -> int:
     from accord.server.config import ServerConfig
     from accord.server.hub import read_session
-    from accord.server.storage import SqliteStore, StoreError
+    from accord.server.storage import SqliteStore
+    from accord.server.store import StoreError
 
     db = ServerConfig(data_dir=folder).db_path
     if not db.is_file():

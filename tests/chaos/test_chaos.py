@@ -22,7 +22,8 @@ from accord.protocol.messages import Create, Hello
 from accord.protocol.model import Ballot, Vote
 from accord.protocol.reducer import replay
 from accord.server.hub import read_session
-from accord.server.storage import SqliteStore, decode_event
+from accord.server.storage import SqliteStore
+from accord.server.store import decode_event
 from chaos_support import (
     ChaosProxy,
     Member,

@@ -17,7 +17,7 @@ from accord.protocol import commands as C
 from accord.protocol import results
 from accord.protocol.messages import Ack, Create, Error, Hello
 from accord.protocol.model import LANES, PHASES, Session
-from accord.server.storage import decode_event
+from accord.server.store import decode_event
 from chaos_support import check_privacy
 from fuzz_support import Live, Peer, new_op
 from hypothesis import HealthCheck, settings

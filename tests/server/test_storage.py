@@ -11,11 +11,11 @@ from accord.protocol.errors import CloseCode
 from accord.protocol.events import CardAdded, Event, SessionCreated
 from accord.protocol.messages import Cmd, Hello
 from accord.protocol.model import Card, new_session
-from accord.server.storage import (
+from accord.server.storage import SqliteStore
+from accord.server.store import (
     Append,
     Grant,
     SessionInfo,
-    SqliteStore,
     StoredEvent,
     decode_event,
     decode_session,
