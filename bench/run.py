@@ -11,8 +11,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import figures
-from .figures import FIGURES, FULL, QUICK, Scale
+from . import harness
+from .figures import FIGURES
+from .harness import FULL, QUICK, Scale
 from .procs import raise_fd_limit
 from .report import Row, markdown, render
 
@@ -85,9 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rounds:
         scale = Scale(**{**scale.__dict__, "rounds": args.rounds})
     if args.profile:
-        figures.PROFILE["dir"] = args.profile
+        harness.PROFILE["dir"] = args.profile
     if args.raw_only:
-        figures.KINDS[:] = ["raw"]
+        harness.KINDS[:] = ["raw"]
     raise_fd_limit()
     names = args.only or list(FIGURES)
     started = time.perf_counter()

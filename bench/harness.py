@@ -1,0 +1,254 @@
+"""What every figure of the bench stands on: scales, paired relays, latency rounds.
+
+Every load figure runs against the raw baseline and a real accord relay at
+the same time (both subprocesses up, rounds interleaved), so both see the
+same machine noise; the value shown is the median over rounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import math
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .load import Flavour, Group, Tracker, flavour_for
+from .procs import CpuMeter, Relay
+from .profile import Profiler
+from .report import Row
+from .stats import median, percentile
+
+Log = Callable[[str], None]
+NAN = math.nan
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How long and how often each figure runs."""
+
+    rounds: int
+    fanout_seconds: float
+    fanout_rate: float
+    sessions: int
+    session_members: int
+    session_rate: float
+    session_seconds: float
+    throughput_groups: int
+    throughput_window: int
+    throughput_seconds: float
+    idle_groups: int
+    idle_group_size: int
+    resume_repeats: int
+    resume_missed: int
+    storm_groups: int
+    cold_runs: int
+    render_runs: int
+
+
+QUICK = Scale(
+    rounds=3,
+    fanout_seconds=2.0,
+    fanout_rate=50.0,
+    sessions=100,
+    session_members=20,
+    session_rate=5.0,
+    session_seconds=2.0,
+    throughput_groups=8,
+    throughput_window=8,
+    throughput_seconds=2.0,
+    idle_groups=20,
+    idle_group_size=50,
+    resume_repeats=10,
+    resume_missed=100,
+    storm_groups=10,
+    cold_runs=3,
+    render_runs=30,
+)
+
+FULL = Scale(
+    rounds=5,
+    fanout_seconds=6.0,
+    fanout_rate=50.0,
+    sessions=100,
+    session_members=20,
+    session_rate=5.0,
+    session_seconds=6.0,
+    throughput_groups=8,
+    throughput_window=8,
+    throughput_seconds=5.0,
+    idle_groups=20,
+    idle_group_size=50,
+    resume_repeats=40,
+    resume_missed=100,
+    storm_groups=10,
+    cold_runs=7,
+    render_runs=200,
+)
+
+
+#: The load generator's own CPU% in each closed-loop round (it shares the 2 cores).
+LOADGEN_CPU: list[float] = []
+#: Which relays the figures drive; ``--raw-only`` drops accord (to check the machine).
+KINDS: list[str] = ["raw", "accord"]
+#: ``--profile DIR``: record the accord relay with py-spy during each figure.
+PROFILE: dict[str, Path] = {}
+
+
+@contextlib.asynccontextmanager
+async def relays(log: Log, figure: str = "figure") -> AsyncIterator[tuple[Flavour, ...]]:
+    """A fresh raw baseline and a fresh accord relay (new temp data dir), both running."""
+    started = [Relay(kind) for kind in KINDS]
+    profiler: Profiler | None = None
+    try:
+        for relay in started:
+            await relay.start()
+            if relay.kind == "accord" and "dir" in PROFILE:
+                profiler = Profiler(relay.pid, PROFILE["dir"] / f"{figure}.stacks")
+        log("  relays up: " + ", ".join(f"{r.kind} pid {r.pid} port {r.port}" for r in started))
+        yield tuple(flavour_for(r) for r in started)
+    finally:
+        if profiler is not None:
+            text = profiler.stop()
+            (PROFILE["dir"] / f"{figure}.summary.txt").write_text(text + "\n")
+            log("\n".join(text.splitlines()[:18]))
+        for relay in started:
+            await relay.stop()
+            relay.cleanup()
+
+
+async def settle() -> None:
+    gc.collect()
+    await asyncio.sleep(0.3)
+
+
+async def _drain(groups: list[Group], timeout: float) -> None:
+    """Wait until every acked seq has reached every receiver of its group (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = all(
+            g.tracker.count.get(seq, 0) >= len(g.members)
+            for g in groups
+            for seq in g.sender.sent_at
+        )
+        if done and all(not g.sender.pending for g in groups):
+            return
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class LatencyRound:
+    """One open-loop round: latencies (s), server CPU% and commands lost."""
+
+    latencies: list[float]
+    cpu: float
+    lost: int
+
+
+async def open_loop(
+    flavour: Flavour, groups: list[Group], rate: float, seconds: float
+) -> LatencyRound:
+    """Each group's sender sends ``rate`` commands/s for ``seconds``, spread evenly.
+
+    Latency is a command's send -> its receipt by the group's last receiver.
+    """
+    for g in groups:
+        g.tracker.reset()
+        g.sender.sent_at.clear()
+    per_group = max(1, int(rate * seconds))
+    count = len(groups)
+    futures: list[asyncio.Future[int]] = []
+    await settle()
+    meter = CpuMeter(flavour.relay.pid)
+    t0 = time.perf_counter() + 0.05
+    for k in range(per_group):
+        for i, g in enumerate(groups):
+            wait = t0 + (k + i / count) / rate - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            futures.append(await g.sender.send())
+    await asyncio.wait(futures, timeout=15)
+    cpu = meter.percent()
+    await _drain(groups, 15)
+    latencies: list[float] = []
+    lost = sum(1 for f in futures if not f.done() or f.cancelled() or f.exception() is not None)
+    for g in groups:
+        need = len(g.members)
+        for seq, sent in g.sender.sent_at.items():
+            if g.tracker.count.get(seq, 0) >= need:
+                latencies.append(g.tracker.last[seq] - sent)
+            else:
+                lost += 1
+    return LatencyRound(latencies, cpu, lost)
+
+
+async def open_groups(flavour: Flavour, count: int, size: int, log: Log, **kw: bool) -> list[Group]:
+    t = time.perf_counter()
+    gate = asyncio.Semaphore(10)
+
+    async def one() -> Group:
+        async with gate:
+            return await flavour.open_group(size, Tracker(**kw))
+
+    groups = await asyncio.gather(*(one() for _ in range(count)))
+    log(f"  {flavour.name}: {count} x {size} members ready in {time.perf_counter() - t:.1f}s")
+    return list(groups)
+
+
+async def close_groups(groups: list[Group]) -> None:
+    await asyncio.gather(*(g.close() for g in groups), return_exceptions=True)
+
+
+def ms(x: float) -> float:
+    return x * 1000.0
+
+
+async def interleaved(
+    pair: tuple[Flavour, ...],
+    rounds: int,
+    run: Callable[[Flavour], Awaitable[LatencyRound]],
+    log: Log,
+) -> dict[str, list[LatencyRound]]:
+    results: dict[str, list[LatencyRound]] = {f.name: [] for f in pair}
+    for r in range(rounds):
+        order = pair if r % 2 == 0 else pair[::-1]
+        for f in order:
+            res = await run(f)
+            results[f.name].append(res)
+            log(
+                f"  round {r + 1} {f.name}: p50 {ms(percentile(res.latencies, 50)):.2f} ms"
+                f" p99 {ms(percentile(res.latencies, 99)):.2f} ms cpu {res.cpu:.0f}%"
+                f" lost {res.lost}"
+            )
+    return results
+
+
+def latency_rows(
+    label: str, results: dict[str, list[LatencyRound]], cpu_row: bool = False
+) -> list[Row]:
+    def stat(name: str, q: float) -> float:
+        return median([ms(percentile(r.latencies, q)) for r in results.get(name, [])])
+
+    lost = {name: sum(r.lost for r in rs) for name, rs in results.items()}
+    note = ", ".join(f"{k} lost {v}" for k, v in lost.items() if v)
+    rows = [
+        Row(f"{label} p50", "ms", stat("accord", 50), stat("raw", 50)),
+        Row(
+            f"{label} p99",
+            "ms",
+            stat("accord", 99),
+            stat("raw", 99),
+            target="<= 1.3x raw",
+            limit=1.3,
+            relative=True,
+            note=note,
+        ),
+    ]
+    cpu = {name: median([r.cpu for r in rs]) for name, rs in results.items()}
+    rows.append(Row(f"{label} server CPU", "%", cpu.get("accord", NAN), cpu.get("raw", NAN)))
+    if not cpu_row:
+        rows.pop()
+    return rows
