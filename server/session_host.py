@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from accord.protocol import codec, reducer, rules, views
 from accord.protocol.commands import Command
 from accord.protocol.errors import CloseCode, ErrorCode, Refusal
-from accord.protocol.events import BallotCast, Event, EventBody, SessionClosed, VoteRevealed
+from accord.protocol.events import Event, EventBody, SessionClosed
 from accord.protocol.messages import Ack, Error, Presence, Secrets, Welcome
 from accord.protocol.model import Role, Session
 from websockets.asyncio.server import ServerConnection
@@ -31,7 +30,8 @@ from . import credentials
 from .commits import Committer
 from .config import ServerConfig
 from .metrics import Metrics
-from .store import Append, Grant, SessionInfo, StoredEvent, StoreError, decode_event, encode_event
+from .replay import missed_events, replay_frames
+from .store import Append, Grant, SessionInfo, StoredEvent, StoreError, encode_event
 from .writer import FrameWriter
 
 log = logging.getLogger("accord.server.session")
@@ -353,44 +353,15 @@ class SessionHost:
                 server_time=time.time(),
             )
             self._metrics.replays.inc()
-            events = [decode_event(stored.blob) for stored in replay]
-            reveals = {e.body.vote_id: e.seq for e in events if isinstance(e.body, VoteRevealed)}
-            frames = []
-            for event in events:
-                view = self._as_of(event, reveals)
-                projected, _ = views.project_event(view, event, req.member_id)
-                frames.append(codec.encode(projected))
+            frames = replay_frames(session, replay, req.member_id)
         self._subscribe(req.conn, req.member_id, welcome, frames, outbox, req.done)
-
-    def _as_of(self, event: Event, reveals: dict[str, int]) -> Session:
-        """The session to project a replayed event against.
-
-        Replayed events are projected against the current session, except that
-        a vote revealed later in the same replay is still secret for the
-        ballots cast before its reveal, as it was when they were cast.
-        """
-        body = event.body
-        if isinstance(body, BallotCast) and reveals.get(body.vote_id, 0) > event.seq:
-            vote = self.session.votes.get(body.vote_id)
-            if vote is not None:
-                secret = dataclasses.replace(vote, revealed=False)
-                votes = {**self.session.votes, vote.id: secret}
-                return dataclasses.replace(self.session, votes=votes)
-        return self.session
 
     def _replayable(self, req: AttachRequest) -> list[StoredEvent] | None:
         """The events a resuming member missed, or None if it needs a snapshot."""
-        seq = self.session.seq
-        if not req.epoch or req.epoch != self.epoch or req.last_seq > seq:
-            return None
-        if req.last_seq == seq:
-            return []
-        if not self._config.replay_window or not self._recent:
-            return None
-        first = self._recent[0].seq
-        if req.last_seq + 1 < first or seq - req.last_seq > self._config.replay_window:
-            return None
-        return [e for e in self._recent if e.seq > req.last_seq]
+        window = self._config.replay_window
+        return missed_events(
+            self._recent, self.session.seq, self.epoch, req.last_seq, req.epoch, window
+        )
 
     # ---- helpers -------------------------------------------------------------------
 
