@@ -1,16 +1,6 @@
-"""Set-up for the chaos scenario: makes ``chaos_support`` and the repo's ``bench`` importable.
+"""Set-up for the chaos scenario: the helpers live in ``chaos_support``.
 
 pytest runs with ``--import-mode=importlib`` and there is no ``tests/__init__.py``,
-so the helpers live in a plain module next to this file, put on ``sys.path`` here.
-``bench`` (the relay subprocess helpers) lives at the repository root.
+so the helpers live in a plain module next to this file. It and the repo's ``bench``
+(the relay subprocess helpers) are on the path through ``pythonpath`` in pyproject.toml.
 """
-
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-_HERE = Path(__file__).resolve().parent
-for _path in (str(_HERE), str(_HERE.parent.parent)):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)

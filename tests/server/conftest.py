@@ -1,14 +1,6 @@
-"""Shared set-up for the relay tests: makes ``server_support`` importable.
+"""Shared set-up for the relay tests: the helpers live in ``server_support``.
 
 pytest runs with ``--import-mode=importlib`` and there is no ``tests/__init__.py``,
-so the helpers live in one plain module next to this file, put on ``sys.path`` here.
+so the helpers live in one plain module next to this file, on the path through the
+``pythonpath`` setting in pyproject.toml.
 """
-
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
