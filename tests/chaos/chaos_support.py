@@ -24,7 +24,7 @@ from accord.protocol import commands as C
 from accord.protocol import events as E
 from accord.protocol.errors import ProtocolError
 from accord.protocol.messages import Welcome
-from accord.protocol.model import Ballot, Session, Vote
+from accord.protocol.model import LANES, Ballot, Session, Vote
 from accord.tui.client import CommandFailed, Connection
 
 HOST = "127.0.0.1"
@@ -300,7 +300,7 @@ async def participate(member: Member, stop: asyncio.Event) -> None:
             continue
         mine = member.conn.member_id
         if s.phase == "learn" and sum(c.author == mine for c in s.cards.values()) < 4:
-            lane = rng.choice(["value", "no_change", "stakeholders"])
+            lane = rng.choice(LANES)
             await member.act(C.AddCard(lane=lane, text=f"{member.name} card {rng.randint(1, 999)}"))
         elif s.phase == "needs" and sum(n.author == mine for n in s.needs.values()) < 3:
             await member.act(C.AddNeed(text=f"{member.name} needs {rng.randint(1, 999)}"))

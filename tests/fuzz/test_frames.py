@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,6 +188,11 @@ def test_mutated_frames_change_state_only_when_acked(live: Live, room: Room, dat
 STEPS = ["create", "join", "resume", "cmd", "ping", "garbage", "text"]
 
 
+def more_errors(peer: Peer, seen: int) -> Callable[[], bool]:
+    """A predicate: ``peer`` got an error frame beyond the first ``seen``."""
+    return lambda: len(peer.errors) > seen
+
+
 @FUZZ
 @given(steps=st.lists(st.sampled_from(STEPS), min_size=1, max_size=6))
 def test_frames_in_any_order_get_the_documented_answer(
@@ -210,13 +215,13 @@ def test_frames_in_any_order_get_the_documented_answer(
                 break
             if not welcomed:
                 if step in ("create", "join", "resume"):
-                    hello: Create | Hello = {
+                    intros: dict[str, Create | Hello] = {
                         "create": Create(question="Order?", name="O"),
                         "join": Hello(code=room.participant_code, name="O"),
                         "resume": Hello(token=room.facilitator_key),
-                    }[step]
-                    answer = live.run(peer.hello(hello))
-                    assert not isinstance(answer, Error), answer
+                    }
+                    welcome = live.run(peer.hello(intros[step]))
+                    assert not isinstance(welcome, Error), welcome
                     welcomed = True
                     if step == "join":
                         members += 1
@@ -228,7 +233,7 @@ def test_frames_in_any_order_get_the_documented_answer(
                 break
             if step in ("create", "join", "resume"):
                 peer.send_raw(_frame_for(step, room))
-                assert live.run(peer.wait(lambda n=n_errors: len(peer.errors) > n))
+                assert live.run(peer.wait(more_errors(peer, n_errors)))
                 assert peer.errors[-1].code == "bad_message" and not peer.errors[-1].fatal
             elif step == "cmd":
                 answer = live.run(peer.command(C.SetReady(ready=i % 2 == 0)))
@@ -237,7 +242,7 @@ def test_frames_in_any_order_get_the_documented_answer(
                 assert live.run(peer.ping(100 + i))
             else:
                 peer.send_raw(_frame_for(step))
-                assert live.run(peer.wait(lambda n=n_errors: len(peer.errors) > n))
+                assert live.run(peer.wait(more_errors(peer, n_errors)))
                 assert peer.errors[-1].code == "bad_frame"
         if welcomed and peer.open:
             assert live.run(peer.ping(99))

@@ -24,6 +24,8 @@ from accord.protocol.model import (
     LANES,
     PHASES,
     PROPOSAL_KEY,
+    NeedClass,
+    OptionKind,
     Phase,
     Role,
     Session,
@@ -375,6 +377,11 @@ def _pool(phase: Phase, voting: bool) -> st.SearchStrategy[str]:
 _POOLS = {(phase, voting): _pool(phase, voting) for phase in PHASES for voting in (False, True)}
 
 
+def kind_of(cls: type) -> str:
+    """The wire name (``KIND``) of a command or event class."""
+    return str(vars(cls)["KIND"])
+
+
 def pick(data: st.DataObject, items: Sequence[T]) -> T:
     """One of ``items``, drawn so that it shrinks towards the first."""
     return items[data.draw(st.integers(0, len(items) - 1))]
@@ -467,13 +474,15 @@ def draw_command(data: st.DataObject, session: Session) -> C.Command:
             )
         case "settle_need":
             unsettled = [n.id for n in session.live_needs() if n.settled is None]
-            cls = pick(data, ("must", "optional", "optional", "not_a_need", None))
+            cls: NeedClass | None = pick(data, ("must", "optional", "optional", "not_a_need", None))
             command = C.SettleNeed(need_id=_some(data, unsettled or needs, "n404"), cls=cls)
         case "set_weight":
             weight = data.draw(st.integers(1, L.MAX_WEIGHT))
             command = C.SetWeight(need_id=_some(data, needs, "n404"), weight=weight)
         case "add_option":
-            kind = pick(data, ("partnership", "internal", "outsourcing", "other", "baseline"))
+            kind: OptionKind = pick(
+                data, ("partnership", "internal", "outsourcing", "other", "baseline")
+            )
             command = C.AddOption(kind=kind, title=word, description=pick(data, ("", "x")))
         case "edit_option":
             command = C.EditOption(option_id=_some(data, options, "o404"), title=word)
@@ -482,9 +491,9 @@ def draw_command(data: st.DataObject, session: Session) -> C.Command:
         case "add_note":
             command = C.AddNote(option_id=_some(data, options, "o404"), text=word)
         case "open_vote":
-            kind = VOTE_OF_PHASE[phase] if chance(data, 85) else pick(data, VOTE_KINDS)
+            vote_kind = VOTE_OF_PHASE[phase] if chance(data, 85) else pick(data, VOTE_KINDS)
             command = C.OpenVote(
-                kind=kind,
+                kind=vote_kind,
                 hidden=chance(data, 60),
                 anonymous=chance(data, 40),
                 dots=data.draw(st.integers(1, 6)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -29,7 +30,7 @@ from accord.protocol.messages import (
 from accord.protocol.model import Card, Id, Seq, Stamp, new_session
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from protocol_support import strategy_for
+from protocol_support import kind_of, strategy_for
 
 #: Round trips run once per message, command and event kind, so each needs few examples.
 FAST = settings(
@@ -62,7 +63,7 @@ def refusal(data: Any, decode: Any = codec.decode_client) -> ProtocolError:
 
 def fits_error_frame(exc: ProtocolError) -> bool:
     """True when the error can be sent back to a client as an error frame."""
-    sent = Error(code=exc.code, message=exc.message)
+    sent = Error(code=exc.code.value, message=exc.message)
     return codec.decode_server(codec.encode(sent)) == Error(
         code=exc.code.value, message=exc.message
     )
@@ -75,7 +76,7 @@ CLIENT_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "hello": strategy_for(Hello),
     "ping": strategy_for(Ping),
     **{
-        f"cmd:{cls.KIND}": st.builds(Cmd, op=strategy_for(messages.OpId), c=strategy_for(cls))
+        f"cmd:{kind_of(cls)}": st.builds(Cmd, op=strategy_for(messages.OpId), c=strategy_for(cls))
         for cls in C.COMMAND_TYPES
     },
 }
@@ -86,7 +87,7 @@ SERVER_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "presence": strategy_for(Presence),
     "pong": strategy_for(Pong),
     **{
-        f"event:{cls.KIND}": st.builds(
+        f"event:{kind_of(cls)}": st.builds(
             Event,
             seq=strategy_for(Seq),
             at=strategy_for(Stamp),
@@ -160,7 +161,7 @@ def test_frames_are_plain_msgpack_maps_with_type_and_version(message: Any) -> No
 
 FIELD_NAMES = sorted(
     {"t", "v", "k", "op", "c", "body", "seq", "snapshot", "marks", "ballots", "votes"}
-    | {name for cls in (*C.COMMAND_TYPES, *E.EVENT_TYPES) for name in cls.__dataclass_fields__}
+    | {f.name for cls in (*C.COMMAND_TYPES, *E.EVENT_TYPES) for f in dataclasses.fields(cls)}
 )
 SCALARS = st.one_of(
     st.none(),
@@ -168,7 +169,7 @@ SCALARS = st.one_of(
     st.integers(-(2**63), 2**64 - 1),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
-    st.sampled_from(sorted(CLIENT_TYPES | SERVER_TYPES) + [c.KIND for c in C.COMMAND_TYPES]),
+    st.sampled_from(sorted(CLIENT_TYPES | SERVER_TYPES) + [kind_of(c) for c in C.COMMAND_TYPES]),
     st.binary(max_size=8),
     st.builds(msgpack.ExtType, st.integers(0, 127), st.binary(max_size=8)),
     st.builds(msgpack.Timestamp, st.integers(0, 2**33), st.integers(0, 999_999_999)),
@@ -534,7 +535,9 @@ def test_huge_offending_values_give_short_messages() -> None:
 
 def test_error_codes_travel_as_their_names() -> None:
     """An ErrorCode member encodes as its string name."""
-    data = codec.encode(Error(code=ErrorCode.WRONG_PHASE, message="not now", op="op7"))
+    # An enum member where the type says a plain name: the codec must still send the name.
+    sent = Error(code=ErrorCode.WRONG_PHASE, message="not now", op="op7")  # type: ignore[arg-type]
+    data = codec.encode(sent)
     assert msgpack.unpackb(data)["code"] == "wrong_phase"
     assert codec.decode_server(data) == Error(code="wrong_phase", message="not now", op="op7")
 

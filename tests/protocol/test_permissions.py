@@ -11,7 +11,7 @@ from accord.protocol import commands as C
 from accord.protocol import rules
 from accord.protocol.errors import ErrorCode, Refusal
 from accord.protocol.model import PHASES, PROPOSAL_KEY, Phase, Role, VoteKind
-from protocol_support import Board, Roster, plain, seeded_board
+from protocol_support import Board, Roster, kind_of, plain, seeded_board
 
 ROLES: tuple[Role, ...] = ("facilitator", "participant", "observer", "partner")
 VOTE_PHASE: dict[VoteKind, Phase] = {
@@ -97,6 +97,16 @@ def _next(phase: Phase) -> Phase:
     return PHASES[(PHASES.index(phase) + 1) % len(PHASES)]
 
 
+def _open_vote(kind: VoteKind) -> Callable[[Ids, Phase], C.Command]:
+    return lambda ids, phase: C.OpenVote(kind=kind)
+
+
+def _vote_command(
+    make: Callable[[str], C.CloseVote | C.RevealVote], kind: VoteKind
+) -> Callable[[Ids, Phase], C.Command]:
+    return lambda ids, phase: make(ids.votes[kind])
+
+
 def _ballot(kind: VoteKind) -> Callable[[Ids, Phase], C.Command]:
     def make(ids: Ids, phase: Phase) -> C.Command:
         marks = {
@@ -150,7 +160,7 @@ TABLE: dict[str, Row] = {
     ),
     **{
         f"open_vote {kind}": Row(
-            lambda ids, p, kind=kind: C.OpenVote(kind=kind),
+            _open_vote(kind),
             anywhere=NOBODY,
             only_in={"facilitator": (phase,)},
         )
@@ -166,15 +176,11 @@ TABLE: dict[str, Row] = {
         for kind, phase in VOTE_PHASE.items()
     },
     **{
-        f"close_vote {kind}": Row(
-            lambda ids, p, kind=kind: C.CloseVote(vote_id=ids.votes[kind]), voting=True
-        )
+        f"close_vote {kind}": Row(_vote_command(C.CloseVote, kind), voting=True)
         for kind in VOTE_PHASE
     },
     **{
-        f"reveal_vote {kind}": Row(
-            lambda ids, p, kind=kind: C.RevealVote(vote_id=ids.votes[kind]), voting=True
-        )
+        f"reveal_vote {kind}": Row(_vote_command(C.RevealVote, kind), voting=True)
         for kind in VOTE_PHASE
     },
     "propose": Row(
@@ -208,7 +214,7 @@ def test_table_covers_every_command_kind() -> None:
     for row in TABLE.values():
         board, cast = (voting_board if row.voting else quiet_board)("learn")
         kinds.add(row.make(_ids(board, cast), "learn").KIND)
-    assert kinds == {cls.KIND for cls in C.COMMAND_TYPES}
+    assert kinds == {kind_of(cls) for cls in C.COMMAND_TYPES}
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))

@@ -9,6 +9,7 @@ from accord.protocol import commands as C
 from accord.protocol import events as E
 from accord.protocol import reducer
 from accord.protocol.errors import Refusal
+from accord.protocol.events import Event
 from accord.protocol.model import PHASES, Ballot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,7 +34,11 @@ def test_incremental_equals_replay_from_any_snapshot(data: st.DataObject) -> Non
     """Applying events one by one equals replaying the rest of the log on an earlier snapshot."""
     board = Board()
     snapshots = {board.session.seq: plain(board.session)}
-    board.listeners.append(lambda event: snapshots.setdefault(event.seq, plain(board.session)))
+
+    def keep(event: Event) -> None:
+        snapshots.setdefault(event.seq, plain(board.session))
+
+    board.listeners.append(keep)
     start = data.draw(st.sampled_from([None, *PHASES]), label="start")
     board, cast = seeded_board(start, board)
     steps = data.draw(st.integers(1, 60), label="steps")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from accord.protocol import codec, reducer, rules, views
 from accord.protocol import commands as C
@@ -14,6 +15,7 @@ from accord.protocol.model import (
     CONSENT_OBJECT,
     PHASES,
     PROPOSAL_KEY,
+    Role,
     Session,
     Vote,
 )
@@ -144,7 +146,7 @@ class SessionMachine(RuleBasedStateMachine):
     def late_join(self, data: st.DataObject) -> None:
         """Someone joins mid-session and gets a snapshot of what they may see."""
         self.late_joins += 1
-        role = pick(data, ("participant", "observer", "partner"))
+        role: Role = pick(data, ("participant", "observer", "partner"))
         try:
             member = self.board.join(f"Late {self.late_joins}", role, pick(data, ("Sales", "")))
         except Refusal as refusal:
@@ -235,7 +237,7 @@ class SessionMachine(RuleBasedStateMachine):
             assert plain(replayed) == plain(self.board.session)
 
 
-def tally(session: Session, vote: Vote, ballots: list[object]) -> object:
+def tally(session: Session, vote: Vote, ballots: Sequence[object]) -> object:
     """The results of ``vote``, worked out by hand from ``ballots`` and by the results module."""
     marks = [b.marks for b in ballots]  # type: ignore[attr-defined]
     if vote.kind == "dots":

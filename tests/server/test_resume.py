@@ -6,13 +6,19 @@ import asyncio
 import contextlib
 import random
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from accord.protocol import codec
 from accord.protocol import commands as C
-from accord.protocol.messages import Ack, Cmd, Error, Hello, Welcome
+from accord.protocol.messages import Ack, Cmd, Error, Hello, ServerMessage, Welcome
 from accord.server.relay import Relay
 from server_support import RelayFactory, WireClient, new_op, same_board
+
+
+def answers(op: str) -> Callable[[ServerMessage], bool]:
+    """A predicate: the ack or error that answers the command ``op``."""
+    return lambda m: isinstance(m, Ack | Error) and m.op == op
 
 
 async def _board(relay: Relay, cards: int = 5) -> tuple[WireClient, WireClient]:
@@ -97,10 +103,10 @@ async def test_restart_in_process_replays_across_snapshots(
     relay = await relay_factory(data_dir=data, snapshot_every=3)
     back = await WireClient.open(relay.url)
     await back.send(Hello(token=pat.token, last_seq=last, epoch=epoch))
-    welcome = codec.decode_server(await back.ws.recv())
+    welcome = codec.decode_server(await back.ws.recv(decode=False))
     assert isinstance(welcome, Welcome)
     assert welcome.mode == "replay" and welcome.epoch == epoch and welcome.seq == seq
-    replayed = [codec.decode_server(await back.ws.recv()) for _ in range(last, seq)]
+    replayed = [codec.decode_server(await back.ws.recv(decode=False)) for _ in range(last, seq)]
     assert [getattr(m, "seq", None) for m in replayed] == list(range(last + 1, seq + 1))
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(0.2):
@@ -157,11 +163,9 @@ async def test_drops_during_traffic_end_equal(relay_factory: RelayFactory) -> No
             if rng.random() < 0.3:
                 client.drop()  # vanish before the ack arrives
                 client = await client.resume()
-                reply = await client.cmd(command, op=op)  # retry with the same op id
+                reply: ServerMessage = await client.cmd(command, op=op)  # the same op id
             else:
-                reply = await client.until(
-                    lambda m, op=op: isinstance(m, Ack | Error) and m.op == op
-                )
+                reply = await client.until(answers(op))
             assert isinstance(reply, Ack), reply
         return client
 
