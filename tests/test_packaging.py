@@ -77,6 +77,7 @@ def _build_wheel(source: Path, out: Path) -> Path:
     return wheel
 
 
+@pytest.mark.slow
 def test_wheel_holds_only_accord(tmp_path: Path) -> None:
     """The built wheel has only accord/... and its .dist-info, with py.typed and styles."""
     pytest.importorskip("build")

@@ -456,11 +456,11 @@ def check_privacy(member_id: str, frames: list[bytes]) -> int:
     casts of a vote revealed meanwhile may show its results).
     """
     decoded = []
-    for raw in frames:
+    for n, raw in enumerate(frames):
         try:
             decoded.append(codec.decode_server(raw))
-        except ProtocolError:
-            continue
+        except ProtocolError as exc:  # the relay only sends valid frames: none is skipped
+            raise AssertionError(f"{member_id}: frame {n} does not decode: {exc}") from None
     hidden: dict[str, bool] = {}
     anonymous: dict[str, bool] = {}
     revealed_at: dict[str, int] = {}  # vote id -> the earliest seq known to be after its reveal
@@ -508,6 +508,15 @@ def check_privacy(member_id: str, frames: list[bytes]) -> int:
                 keyed = body.ballots and anonymous.get(body.vote_id, True)
                 assert not keyed, f"{member_id} got keyed ballots of anonymous {body.vote_id}"
     return len(decoded)
+
+
+def check_reveals(session_id: str, server: Session, events: list[E.Event]) -> None:
+    """The run exercised the votes: ballots were cast, a hidden and an anonymous vote revealed."""
+    casts = sum(isinstance(e.body, E.BallotCast) for e in events)
+    revealed = [v for v in server.votes.values() if v.revealed]
+    assert casts > 0, f"{session_id}: no ballot was cast"
+    assert any(v.hidden for v in revealed), f"{session_id}: no hidden vote was revealed"
+    assert any(v.anonymous for v in revealed), f"{session_id}: no anonymous vote was revealed"
 
 
 def check_views(server: Session, members: Iterable[Member]) -> None:

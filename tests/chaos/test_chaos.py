@@ -1,25 +1,25 @@
 """Chaos: 30 members work through a lossy proxy while the relay is killed; nothing lost or doubled.
 
-Short mode runs in CI in well under a minute. ``ACCORD_CHAOS_LONG=<seconds>``
-runs the scenario for that long (several kills); ``ACCORD_CHAOS_SEED=<n>``
-replays a printed seed.
+Short mode runs in CI in well under a minute, with a fixed seed.
+``ACCORD_CHAOS_LONG=<seconds>`` runs the scenario for that long (several kills, a
+random seed); ``ACCORD_CHAOS_SEED=<n>`` replays a printed seed (see ``suite_env``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from pathlib import Path
 
 import pytest
+import suite_env
 from accord.protocol import codec
 from accord.protocol import commands as C
 from accord.protocol import events as E
 from accord.protocol.events import Event
 from accord.protocol.messages import Create, Hello
-from accord.protocol.model import Ballot, Vote
+from accord.protocol.model import Ballot, Vote, new_session
 from accord.protocol.reducer import replay
 from accord.server.hub import read_session
 from accord.server.storage import SqliteStore
@@ -34,6 +34,7 @@ from chaos_support import (
     check_commands,
     check_log,
     check_privacy,
+    check_reveals,
     check_views,
     facilitate,
     participate,
@@ -45,10 +46,10 @@ from bench.procs import Relay
 
 SESSIONS = 3
 PARTICIPANTS = 7  # plus a facilitator, a partner and an observer: 10 members a session
-LONG = float(os.environ.get("ACCORD_CHAOS_LONG", "0") or 0)
-SEED = int(os.environ.get("ACCORD_CHAOS_SEED", "0") or 0) or random.SystemRandom().randrange(
-    1, 2**31
-)
+LONG = suite_env.CHAOS_LONG
+SEED = suite_env.CHAOS_SEED
+#: The scenario, its settling and its checks, with room to spare on a busy machine.
+pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.timeout(LONG + 240)]
 #: Relay settings: quick keepalive so stalled links are noticed within the run.
 SETTINGS = {"ping_interval": 3.0, "ping_timeout": 3.0, "hello_timeout": 3.0}
 
@@ -95,6 +96,11 @@ async def open_sessions(relay: Relay, proxy: ChaosProxy, rng: random.Random) -> 
     return groups
 
 
+def in_flight(groups: list[list[Member]]) -> int:
+    """How many commands the members have sent (or queued) and not yet seen answered."""
+    return sum(len(m.conn.outbox) for g in groups for m in g)
+
+
 async def run_scenario(tmp_path: Path, seed: int, seconds: float) -> dict[str, object]:
     """Run the whole scenario and its checks; returns counts for the report line."""
     rng = random.Random(seed)
@@ -105,6 +111,7 @@ async def run_scenario(tmp_path: Path, seed: int, seconds: float) -> dict[str, o
     await proxy.start()
     stop = asyncio.Event()
     kills = 0
+    in_flight_at_kills: list[int] = []
     groups: list[list[Member]] = []
     tasks: list[asyncio.Task[None]] = []
     try:
@@ -119,6 +126,9 @@ async def run_scenario(tmp_path: Path, seed: int, seconds: float) -> dict[str, o
         kill_at = [seconds * f for f in ((0.4,) if not LONG else (0.2, 0.45, 0.7))]
         for at in kill_at:
             await asyncio.sleep(max(0.0, started + at - time.monotonic()))
+            # Kill while commands are on their way, so the kill tests the retries.
+            await until(lambda: in_flight(groups) > 0, 5, step=0.005)
+            in_flight_at_kills.append(in_flight(groups))
             relay.kill()
             kills += 1
             await asyncio.sleep(rng.uniform(0.2, 1.0))
@@ -153,7 +163,9 @@ async def run_scenario(tmp_path: Path, seed: int, seconds: float) -> dict[str, o
 
     store = SqliteStore(tmp_path / "data" / "accord.sqlite3")
     await store.open()
-    counts: dict[str, object] = {"seed": seed, "kills": kills, "proxy": proxy.stats}
+    counts: dict[str, object] = {"seed": seed, "kills": kills, "in flight": in_flight_at_kills}
+    counts["proxy"] = proxy.stats
+    assert in_flight_at_kills and min(in_flight_at_kills) > 0, "no kill hit a command in flight"
     try:
         stored = {info.id: info for info in await store.sessions()}
         assert len(stored) == SESSIONS
@@ -174,12 +186,17 @@ async def run_scenario(tmp_path: Path, seed: int, seconds: float) -> dict[str, o
                 outcomes[k] = outcomes.get(k, 0) + v
             check_ballots(members, server, events)
             check_views(server, members)
+            check_reveals(session_id, server, events)
             for m in members:
-                frames += check_privacy(m.conn.member_id, m.conn.raw)
+                read = check_privacy(m.conn.member_id, m.conn.raw)
+                assert read == len(m.conn.raw) > 0, f"{m.name}: decoded {read} frames"
+                frames += read
         counts.update(frames=frames, outcomes=outcomes)
     finally:
         await store.close()
     assert outcomes.get("acked", 0) > 50, f"too little work got through: {outcomes}"
+    assert outcomes.get("acked as duplicate", 0) > 0, f"no retry was acked as one: {outcomes}"
+    assert frames > 1000, f"only {frames} frames reached the members"
     return counts
 
 
@@ -215,3 +232,25 @@ def test_command_check_flags_a_double_apply() -> None:
     twice = [*once, Event(seq=4, at=1.0, by="m2", body=E.ReadySet("m2", True), op="op1")]
     with pytest.raises(AssertionError, match="applied at"):
         check_commands([member], twice)
+
+
+def test_privacy_check_refuses_to_skip_a_frame() -> None:
+    """A frame the checker cannot decode fails the check instead of being skipped."""
+    good = codec.encode(Event(seq=5, at=1.0, by="m1", body=E.ReadySet("m1", True)))
+    assert check_privacy("m2", [good]) == 1
+    with pytest.raises(AssertionError, match="does not decode"):
+        check_privacy("m2", [good, b"\xc1"])
+
+
+def test_reveal_check_flags_a_run_without_an_anonymous_reveal() -> None:
+    """The reveal check fails when no anonymous vote was revealed, however much else ran."""
+    session = new_session("s1", "Which way?", 1.0)
+    hidden = Vote(id="v1", kind="dots", phase="learn", hidden=True, revealed=True)
+    session.votes["v1"] = hidden
+    cast = Event(seq=2, at=1.0, by="m1", body=E.BallotCast("v1", "m1", Ballot({"c1": 1})))
+    with pytest.raises(AssertionError, match="no anonymous vote was revealed"):
+        check_reveals("s1", session, [cast])
+    session.votes["v2"] = Vote(
+        id="v2", kind="classify", phase="needs", anonymous=True, revealed=True
+    )
+    check_reveals("s1", session, [cast])

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgpack
 import pytest
+import suite_env
 from accord.protocol import PROTOCOL_VERSION, codec
 from accord.protocol import commands as C
 from accord.protocol.errors import CloseCode
@@ -26,9 +27,10 @@ from hypothesis import strategies as st
 from bench.procs import rss_bytes
 from bench.wire import OP_TEXT, encode_frame
 
+pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
 #: websockets closes with 1002 on a frame that breaks RFC 6455.
 PROTOCOL_ERROR = 1002
-EXAMPLES = int(os.environ.get("ACCORD_FUZZ_EXAMPLES", "50"))
+EXAMPLES = suite_env.FUZZ_EXAMPLES
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,

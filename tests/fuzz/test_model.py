@@ -8,11 +8,12 @@ voters equal ballots; and no member ever received a ballot it may not see.
 
 from __future__ import annotations
 
-import os
 import random
 from collections import Counter
 from typing import Any
 
+import pytest
+import suite_env
 from accord.protocol import commands as C
 from accord.protocol import results
 from accord.protocol.messages import Ack, Create, Error, Hello
@@ -33,8 +34,9 @@ from hypothesis.stateful import (
 #: What the steps did, over all examples (the test asserts the model got somewhere).
 TALLY: Counter[str] = Counter()
 ROLES = ("participant", "participant", "participant", "partner", "observer")
-STEPS = int(os.environ.get("ACCORD_MODEL_STEPS", "40"))
-EXAMPLES = int(os.environ.get("ACCORD_MODEL_EXAMPLES", "30"))
+pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
+STEPS = suite_env.FUZZ_MODEL_STEPS
+EXAMPLES = suite_env.FUZZ_MODEL_EXAMPLES
 
 
 def commands_for(s: Session, rng: random.Random) -> list[Any]:

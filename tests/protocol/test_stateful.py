@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+import pytest
 from accord.protocol import codec, reducer, rules, views
 from accord.protocol import commands as C
 from accord.protocol import events as E
@@ -295,6 +296,7 @@ def check_ballot(vote: Vote, marks: dict[str, int], reason: str) -> None:
             assert reason.strip(), "an objection needs a reason"
 
 
+@pytest.mark.slow
 def test_session_machine() -> None:
     """Across random command runs by every role, no view leaks, drifts or breaks a limit."""
     run_state_machine_as_test(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from accord.protocol.commands import AddCard, OpenVote
 from accord.protocol.messages import Create, Hello
 from accord.tui.app import AccordApp
@@ -14,6 +15,7 @@ from accord.tui.widgets.sidebar import TimerBox
 from textual import events
 
 
+@pytest.mark.slow
 async def test_timebox_counts_down_for_everyone_and_says_when_time_is_up(
     relay: Any, h: Any
 ) -> None:

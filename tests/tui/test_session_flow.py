@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from accord.protocol.messages import Create, Hello
 from accord.tui.app import AccordApp
 from accord.tui.cli import main
@@ -50,6 +51,7 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.pause()
 
 
+@pytest.mark.slow
 async def test_three_apps_reach_a_recorded_decision(relay: Any, h: Any, tmp_path: Path) -> None:
     """Facilitator and participants go Learn → Needs → Options → Decide and agree on screen."""
     conns = await connect(relay)
