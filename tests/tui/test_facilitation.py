@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from accord.protocol.commands import AddCard, OpenVote
+from accord.protocol.commands import AddCard, OpenVote, SetReady
 from accord.protocol.messages import Create, Hello
 from accord.tui.app import AccordApp
 from accord.tui.client import Connection
@@ -61,7 +61,8 @@ async def test_delete_asks_first_and_no_keeps_the_card(relay: Any, h: Any) -> No
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("n")
         assert not isinstance(app.screen, ConfirmDialog)
-        await pilot.pause(0.2)
+        # A command sent now lands after anything the key press sent: a barrier, not a sleep.
+        await fac.send(SetReady(True))
         assert fac.session is not None and len(fac.session.cards) == 1
         await pilot.press("d")
         await pilot.press("y")
@@ -88,7 +89,7 @@ async def test_quick_dot_presses_add_up(relay: Any, h: Any) -> None:
             return sum(mine.marks.values()) if mine else 0
 
         await h.until(pilot, lambda: spent() == 3)
-        await pilot.pause(0.3)
+        await fac.send(SetReady(True))  # a barrier: any fourth dot would have landed first
         assert spent() == 3
         await pilot.press("minus")
         await h.until(pilot, lambda: spent() == 2)
