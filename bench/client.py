@@ -98,6 +98,54 @@ def _cast_event(session: Any, vote_id: str, voter: str, keys: list[str], n: int)
     return Event(seq=session.seq + 1, at=time.time(), by=voter, body=body)
 
 
+class StillClient:
+    """A client showing a fixed session (welcomed through the real ``ClientState``), no network.
+
+    It implements ``accord.client.Client``; the figure applies events to the session itself.
+    """
+
+    url = "bench"
+
+    def __init__(self, session: Any, member_id: str) -> None:
+        from accord.client import ClientState, ConnectionFailed, LinkState
+        from accord.protocol.messages import Hello, Welcome
+
+        self.state = ClientState(Hello(token="bench"))
+        welcome = Welcome(
+            session_id=session.id,
+            member_id=member_id,
+            role=session.members[member_id].role,
+            epoch="bench",
+            seq=session.seq,
+            mode="snapshot",
+            snapshot=session,
+            online=sorted(session.members),
+        )
+        self.state.take_welcome(welcome, time.time())
+        self.link = LinkState("connected")
+        self.failure: ConnectionFailed | None = None
+        self.session, self.member_id, self.role = session, member_id, self.state.role
+        self.secrets, self.online, self.outbox = None, self.state.online, self.state.outbox
+
+    def now(self) -> float:
+        """The wall clock."""
+        return time.time()
+
+    def submit(self, command: Any) -> Any:
+        """Nothing is sent in the figure."""
+        raise AssertionError("the bench board sends nothing")
+
+    def add_listener(self, listener: Any) -> Any:
+        """No updates come: the figure applies events itself."""
+        return lambda: None
+
+    async def finished(self) -> None:
+        """Nothing runs."""
+
+    async def restart(self) -> None:
+        """Nothing to restart."""
+
+
 def _criteria(session: Any) -> Any:
     from accord.protocol.results import criteria
 
@@ -151,9 +199,8 @@ async def _widget_render(
     """
     from accord.protocol.reducer import apply_event
     from accord.tui.app import AccordApp
-    from accord.tui.client import Connection
 
-    conn = Connection.detached(session, voter)
+    conn = StillClient(session, voter)
     now = time.time()
     app = AccordApp(conn, clock=lambda: now, cursor_blink=False)
     total: list[float] = []

@@ -14,7 +14,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Top-level source folders and the dotted package each installs as.
-FOLDERS = {"protocol": "accord.protocol", "server": "accord.server", "tui": "accord.tui"}
+FOLDERS = {
+    "protocol": "accord.protocol",
+    "server": "accord.server",
+    "tui": "accord.tui",
+    "client": "accord.client",
+}
 
 
 def _pyproject() -> dict:  # type: ignore[type-arg]
@@ -34,8 +39,8 @@ def _package_folders() -> dict[str, Path]:
     return found
 
 
-def test_package_dir_maps_the_three_folders() -> None:
-    """setuptools installs protocol/, server/ and tui/ as accord.protocol, .server and .tui."""
+def test_package_dir_maps_the_four_folders() -> None:
+    """setuptools installs protocol/, server/, tui/, client/ as accord.protocol, .server, ..."""
     package_dir = _pyproject()["tool"]["setuptools"]["package-dir"]
     assert package_dir == {dotted: folder for folder, dotted in FOLDERS.items()}
 

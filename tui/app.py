@@ -1,17 +1,22 @@
-"""The Textual app: it only holds the connection's screen and the shared styles."""
+"""The Textual app: it holds the board, runs the network worker and handles failed workers."""
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import ClassVar
 
-from accord.tui.client import Connection
-from accord.tui.crash import save_crash
+from accord.client import Client, ConnectionFailed
+from accord.tui.crash import crash_log, save_crash, save_crash_text
+from accord.tui.messages import ConnectionEnded, ReconnectAsked, TaskFailed
 from accord.tui.palette import BoardCommands
 from accord.tui.screens.board import BoardScreen
-from rich.text import Text
+from rich.console import Console
+from textual import work
 from textual.app import App
+from textual.worker import Worker, WorkerState
 
 _HERE = Path(__file__).parent
 STYLES = [
@@ -19,6 +24,21 @@ STYLES = [
     *sorted((_HERE / "widgets").glob("*.tcss")),
     *sorted((_HERE / "screens").glob("*.tcss")),
 ]
+#: Said when the app stops on a bug; the traceback goes to crash.log.
+RESUME_HINT = "What the relay acknowledged is safe; reopen with `accord resume`. "
+
+
+class OneLineErrors(io.StringIO):
+    """Textual's error output: on flush, the traceback goes to crash.log, one line to stderr."""
+
+    def flush(self) -> None:
+        """Save what was written as a crash, and tell people in one line."""
+        text = self.getvalue()
+        if text.strip():
+            self.seek(0)
+            self.truncate()
+            sys.stderr.write(save_crash_text(text, RESUME_HINT) + "\n")
+        super().flush()
 
 
 class AccordApp(App[int]):
@@ -30,7 +50,7 @@ class AccordApp(App[int]):
 
     def __init__(
         self,
-        conn: Connection,
+        conn: Client,
         *,
         clock: Callable[[], float] | None = None,
         server_label: str = "",
@@ -44,6 +64,8 @@ class AccordApp(App[int]):
         super().__init__()
         self.conn = conn
         self.cursor_blink = cursor_blink
+        # A bug in a handler ends the app: people get one line, crash.log the traceback.
+        self.error_console = Console(file=OneLineErrors(), stderr=True, width=100)
         self.board = BoardScreen(
             conn,
             clock=clock,
@@ -56,11 +78,32 @@ class AccordApp(App[int]):
         )
 
     def on_mount(self) -> None:
-        """Show the board."""
+        """Show the board and start the network worker."""
         self.push_screen(self.board)
+        self.watch_connection()
 
-    def _handle_exception(self, error: Exception) -> None:
-        """On a bug, exit with one line for people; the traceback goes to the crash log."""
-        super()._handle_exception(error)
-        hint = "What the relay acknowledged is safe; reopen with `accord resume`. "
-        self._exit_renderables[:] = [Text(save_crash(error, hint))]
+    @work(exclusive=True, group="network", exit_on_error=False)
+    async def watch_connection(self, restart: bool = False) -> None:
+        """Run the client until it stops, handing its updates to the board."""
+        if restart:
+            await self.conn.restart()
+        unsubscribe = self.conn.add_listener(self.board.take_update)
+        try:
+            await self.conn.finished()
+        except ConnectionFailed as exc:
+            self.board.post_message(ConnectionEnded(exc.reason))
+        finally:
+            unsubscribe()
+
+    def on_reconnect_asked(self, message: ReconnectAsked) -> None:
+        """Start the network worker again, from a fresh snapshot."""
+        self.watch_connection(restart=True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler for failed workers: the traceback to crash.log, the board says so."""
+        error = event.worker.error
+        if event.state != WorkerState.ERROR or error is None:
+            return
+        save_crash(error)
+        task = "connection task" if event.worker.group == "network" else "background task"
+        self.board.post_message(TaskFailed(f"{task} failed; details in {crash_log().name}"))

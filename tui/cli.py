@@ -33,7 +33,7 @@ from accord.tui.config import (
 )
 
 if TYPE_CHECKING:
-    from accord.tui.client import Connection
+    from accord.client import Connection
 
 # The network client, the protocol's messages and asyncio load inside the commands that
 # use them, so `accord --help` and argument errors answer without paying for them.
@@ -260,7 +260,7 @@ async def _start_relay(bind: str, port: int, folder: Path, *, fallback: bool) ->
 
 
 async def _connect(conn: Connection) -> None:
-    from accord.tui.client import ConnectionFailed
+    from accord.client import ConnectionFailed
 
     try:
         await conn.start(timeout=20)
@@ -342,8 +342,8 @@ def run_host(args: argparse.Namespace) -> int:
 
 
 async def _host(args: argparse.Namespace, profile: Profile, question: str) -> int:
+    from accord.client import Connection
     from accord.protocol.messages import Create
-    from accord.tui.client import Connection
 
     relay = None
     bind = args.bind or "127.0.0.1"
@@ -396,8 +396,8 @@ def run_join(args: argparse.Namespace) -> int:
 
 
 async def _join(server: str, code: str, profile: Profile) -> int:
+    from accord.client import Connection
     from accord.protocol.messages import Hello
-    from accord.tui.client import Connection
 
     conn = Connection(server, Hello(code=code, name=profile.name, department=profile.department))
     await _connect(conn)
@@ -424,8 +424,8 @@ def run_resume(args: argparse.Namespace) -> int:
 
 
 async def _resume(m: Membership) -> int:
+    from accord.client import Connection
     from accord.protocol.messages import Hello
-    from accord.tui.client import Connection
 
     relay = None
     url = m.server
@@ -438,7 +438,7 @@ async def _resume(m: Membership) -> int:
         if m.codes:
             from accord.protocol.messages import Secrets
 
-            conn.secrets = Secrets(
+            conn.state.secrets = Secrets(
                 facilitator_key=m.token,
                 participant_code=m.codes.get("participant", ""),
                 partner_code=m.codes.get("partner", ""),
@@ -463,8 +463,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 async def _demo(profile: Profile, pace: float, people: int) -> int:
+    from accord.client import Connection
     from accord.protocol.messages import Create
-    from accord.tui.client import Connection
     from accord.tui.demo import DEMO_QUESTION, Demo
 
     with tempfile.TemporaryDirectory(prefix="accord-demo-") as folder:
@@ -514,8 +514,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 async def _export_remote(m: Membership, fmt: str, output: Path | None) -> int:
     """Export a joined session's record through its relay, with your member token."""
+    from accord.client import Connection
     from accord.protocol.messages import Hello
-    from accord.tui.client import Connection
 
     conn = Connection(m.server, Hello(token=m.token))
     await _connect(conn)

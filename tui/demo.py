@@ -14,6 +14,7 @@ import contextlib
 import random
 from dataclasses import dataclass, field
 
+from accord.client import CommandFailed, Connection, ConnectionFailed
 from accord.protocol.commands import (
     AddCard,
     AddNeed,
@@ -38,7 +39,6 @@ from accord.protocol.model import (
     Vote,
 )
 from accord.protocol.results import cell_key, criteria, dots_used
-from accord.tui.client import CommandFailed, Connection, ConnectionFailed
 
 DEMO_QUESTION = "Should we partner with a payments provider, build it ourselves, or outsource?"
 

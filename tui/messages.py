@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accord.client import LinkState, Outgoing
 from accord.protocol.commands import Command
-from accord.tui.client import LinkState, Outgoing
 from accord.tui.guide import Severity
 from textual.message import Message
 
@@ -54,6 +54,18 @@ class ConnectionEnded(Message):
     """The connection stopped for good; ``reason`` says why."""
 
     reason: str
+
+
+@dataclass
+class TaskFailed(Message):
+    """A worker of the app died on an unexpected error; ``detail`` is one line for people."""
+
+    detail: str
+
+
+@dataclass
+class ReconnectAsked(Message):
+    """The person asked to start the failed network task again."""
 
 
 @dataclass

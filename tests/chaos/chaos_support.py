@@ -2,10 +2,10 @@
 
 ``ChaosProxy`` sits between the clients and the relay and, at random (from a
 seeded ``random.Random``), cuts connections, stalls them and delays chunks.
-``Member`` wraps the TUI's network client (``accord.tui.client.Connection``)
-and records every raw frame it receives, every command it sent and what
-became of it. The ``check_*`` functions turn the issue's invariants into
-assertions that name what went wrong.
+``Member`` wraps the network client (``accord.client.Connection``) and,
+through its public ``trace`` hook, records every raw frame it receives,
+every command it sent and what became of it. The ``check_*`` functions
+turn the issue's invariants into assertions that name what went wrong.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from accord.client import CommandFailed, Connection
 from accord.protocol import codec, results, views
 from accord.protocol import commands as C
 from accord.protocol import events as E
 from accord.protocol.errors import ProtocolError
 from accord.protocol.messages import Welcome
 from accord.protocol.model import LANES, Ballot, Session, Vote
-from accord.tui.client import CommandFailed, Connection
 
 HOST = "127.0.0.1"
 
@@ -195,15 +195,11 @@ class ChaosProxy:
 
 
 class RecordingConnection(Connection):
-    """The TUI's client, keeping every raw frame it received (for the privacy check)."""
+    """The network client, keeping every raw frame it received (for the privacy check)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
         self.raw: list[bytes] = []
-
-    def _decode(self, frame: str | bytes) -> object:
-        self.raw.append(frame if isinstance(frame, bytes) else frame.encode())
-        return super()._decode(frame)
+        super().__init__(*args, trace=self.raw.append, **kwargs)
 
 
 def quick_delays() -> Generator[float]:
@@ -247,7 +243,7 @@ class Member:
         self.sent.append(record)
         try:
             async with asyncio.timeout(timeout):
-                ack = await asyncio.shield(out.future)
+                ack = await asyncio.shield(self.conn.outcome(out))
         except TimeoutError:
             record.outcome = "timeout"
         except CommandFailed as exc:

@@ -225,7 +225,7 @@ def test_privacy_check_flags_a_leaked_ballot() -> None:
 def test_command_check_flags_a_double_apply() -> None:
     """The command check fails when one acknowledged op shows up twice in the log."""
     member = Member("p", "participant", RecordingConnection("ws://x", Hello()), random.Random(1))
-    member.conn.member_id = "m2"
+    member.conn.state.member_id = "m2"
     member.sent.append(Sent("op1", C.SetReady(ready=True), outcome="acked", seq=3))
     once = [Event(seq=3, at=1.0, by="m2", body=E.ReadySet("m2", True), op="op1")]
     assert check_commands([member], once)["acked"] == 1

@@ -31,7 +31,7 @@ from accord.protocol.results import cell_key, criteria
 from accord.protocol.rules import decide, join
 from accord.protocol.views import project_session
 from accord.tui.app import AccordApp
-from accord.tui.client import Connection
+from client_support import StillClient
 from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
@@ -78,13 +78,13 @@ class Builder:
 
     def last(self, prefix: str) -> str:
         """The id of the newest card/need/option/vote (by prefix c/n/o/v)."""
-        items: dict[str, Any] = {
+        lists: dict[str, dict[str, Any]] = {
             "c": self.session.cards,
             "n": self.session.needs,
             "o": self.session.options,
             "v": self.session.votes,
-        }[prefix]
-        return str(list(items)[-1])
+        }
+        return str(list(lists[prefix])[-1])
 
     def view(self, name: str) -> Session:
         """The session as ``name`` may see it."""
@@ -220,7 +220,7 @@ def board() -> Callable[[str], Builder]:
 
 def preview_app(b: Builder, viewer: str, **options: Any) -> AccordApp:
     """An app showing ``viewer``'s view of a built session, with a frozen clock."""
-    conn = Connection.detached(b.view(viewer), b.ids[viewer])
+    conn = StillClient(b.view(viewer), b.ids[viewer])
     options.setdefault("clock", lambda: b.now + 30)
     options.setdefault("cursor_blink", False)
     return AccordApp(conn, **options)

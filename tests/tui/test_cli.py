@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from accord.client import Connection
 from accord.protocol.commands import AddCard
 from accord.protocol.messages import Create
 from accord.tui.cli import build_parser, main
-from accord.tui.client import Connection
 from accord.tui.config import Profile, profile_path, save_profile
 
 

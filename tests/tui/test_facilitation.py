@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from accord.client import Connection
 from accord.protocol.commands import AddCard, OpenVote, SetReady
 from accord.protocol.messages import Create, Hello
 from accord.tui.app import AccordApp
-from accord.tui.client import Connection
 from accord.tui.screens.confirm import ConfirmDialog
 from accord.tui.widgets.learn import LearnPanel
 from accord.tui.widgets.sidebar import TimerBox
@@ -66,7 +66,7 @@ async def test_delete_asks_first_and_no_keeps_the_card(relay: Any, h: Any) -> No
         assert fac.session is not None and len(fac.session.cards) == 1
         await pilot.press("d")
         await pilot.press("y")
-        await h.until(pilot, lambda: not fac.session.cards)  # type: ignore[union-attr]
+        await h.until(pilot, lambda: not fac.session.cards)
         await h.until(pilot, lambda: "Duplicate" not in h.screen_text(app))
     await fac.close()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from accord.client import Connection
 from accord.protocol.commands import AddNeed, Cast, OpenVote, RevealVote, SetPhase
 from accord.protocol.messages import Create, Hello
 from accord.protocol.model import CLASS_MARK
 from accord.tui.app import AccordApp
-from accord.tui.client import Connection
 from accord.tui.widgets.needs import NeedsPanel
 
 

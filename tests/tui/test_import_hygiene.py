@@ -1,4 +1,4 @@
-"""The network client, demo and config modules load without Textual (the bench reuses them)."""
+"""The demo, guide and config modules load without Textual (the bench reuses them)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import sys
 
 
 def test_client_side_core_does_not_import_textual() -> None:
-    """Importing the client, demo, guide and config modules never loads ``textual``."""
+    """Importing the demo, guide, config and context modules never loads ``textual``."""
     code = (
         "import sys\n"
-        "import accord.tui.client, accord.tui.demo, accord.tui.guide, accord.tui.config\n"
+        "import accord.tui.demo, accord.tui.guide, accord.tui.config\n"
         "import accord.tui.context\n"
         "assert 'textual' not in sys.modules, 'textual was imported'\n"
     )

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
+from accord.client import Connection
 from accord.protocol import limits as L
 from accord.protocol.codec import decode_server
 from accord.protocol.commands import AddCard
 from accord.protocol.messages import Create, Hello, Welcome
-from accord.tui.client import Connection
+from client_support import wait_until
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 
-def quick() -> Iterator[float]:
+def quick() -> Generator[float]:
     """Reconnect delays for tests: retry every 50 ms."""
     while True:
         yield 0.05
@@ -89,7 +90,7 @@ async def test_join_retried_after_a_lost_welcome_makes_one_member(relay: Any) ->
         assert pat.member_id == proxy.eaten[0].member_id
         assert pat.token == proxy.eaten[0].token
         await pat.send(AddCard("value", "One of me"))
-        await fac.until(lambda c: c.session is not None and len(c.session.cards) == 1, 5)
+        await wait_until(fac, lambda c: c.session is not None and len(c.session.cards) == 1, 5)
         assert fac.session is not None
         assert sorted(m.name for m in fac.session.members.values()) == ["Fay", "Pat"]
     finally:
@@ -113,7 +114,7 @@ async def test_create_retried_after_a_lost_welcome_makes_one_session(relay: Any)
         assert fac.secrets is not None and fac.secrets == first.secrets
         pat = Connection(relay.url, Hello(code=fac.secrets.participant_code, name="Pat"))
         await pat.start(timeout=10)
-        await fac.until(lambda c: c.session is not None and len(c.session.members) == 2, 5)
+        await wait_until(fac, lambda c: c.session is not None and len(c.session.members) == 2, 5)
         await pat.close()
     finally:
         await fac.close()

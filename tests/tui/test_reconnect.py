@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
+from accord.client import Connection
 from accord.protocol.messages import Create, Hello
 from accord.tui.app import AccordApp
-from accord.tui.client import Connection
 from accord.tui.widgets.sidebar import LinkBox
 from textual import events
 
 
-def quick() -> Iterator[float]:
+def quick() -> Generator[float]:
     """Reconnect delays for tests: retry every 100 ms."""
     while True:
         yield 0.1

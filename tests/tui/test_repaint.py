@@ -8,10 +8,10 @@ from typing import Any
 from accord.protocol.commands import Cast, OpenVote, SetReady
 from accord.protocol.results import cell_key, criteria
 from accord.tui.app import AccordApp
-from accord.tui.client import Connection
 from accord.tui.widgets.base import BoardPart
 from accord.tui.widgets.options import OptionsPanel
 from accord.tui.widgets.sidebar import MemberList
+from client_support import StillClient
 from textual.strip import Strip
 
 Board = Callable[[str], Any]
@@ -35,7 +35,7 @@ async def test_events_repaint_what_changed_and_match_a_full_repaint(board: Board
     """A ready flag leaves the matrix alone; a score repaints some rows; the screen is right."""
     b, vote = _live_scores(board)
     # the facilitator's live session, so the builder's events reach the app
-    conn = Connection.detached(b.session, b.ids["Fay"])
+    conn = StillClient(b.session, b.ids["Fay"])
     app = AccordApp(conn, clock=lambda: b.now + 30, cursor_blink=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()

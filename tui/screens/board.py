@@ -1,8 +1,8 @@
 """The board: phase bar, the current phase's panel, the sidebar and the footer.
 
-The screen owns the worker that receives updates from the ``Connection`` and
-posts them as messages; its handlers redraw widgets. Widgets ask for commands
-with ``Submit`` messages, which the screen hands to the connection.
+The app's network worker hands every client update to ``take_update``, which
+posts it as a message; the handlers redraw widgets. Widgets ask for commands
+with ``Submit`` messages, which the screen hands to the client.
 """
 
 from __future__ import annotations
@@ -14,6 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+from accord.client import (
+    Applied,
+    Client,
+    CommandChanged,
+    LinkChanged,
+    LinkState,
+    Noticed,
+    Outgoing,
+    PresenceChanged,
+    Update,
+    Welcomed,
+)
 from accord.protocol import events as E
 from accord.protocol.commands import (
     CloseVote,
@@ -26,17 +38,6 @@ from accord.protocol.commands import (
 )
 from accord.protocol.model import PHASE_TITLES, PHASES, Phase, VoteKind
 from accord.protocol.record import record_data, record_markdown
-from accord.tui.client import (
-    Applied,
-    CommandChanged,
-    Connection,
-    LinkChanged,
-    LinkState,
-    Noticed,
-    Outgoing,
-    PresenceChanged,
-    Welcomed,
-)
 from accord.tui.context import Context
 from accord.tui.guide import PHASE_HELP, VOTE_NAMES, notice_for
 from accord.tui.messages import (
@@ -44,8 +45,10 @@ from accord.tui.messages import (
     ConnectionEnded,
     LinkUpdated,
     Notified,
+    ReconnectAsked,
     SessionChanged,
     Submit,
+    TaskFailed,
 )
 from accord.tui.screens.confirm import ConfirmDialog
 from accord.tui.screens.help import HelpScreen, KeyHelp
@@ -60,7 +63,6 @@ from accord.tui.widgets.needs import NeedsPanel
 from accord.tui.widgets.options import OptionsPanel
 from accord.tui.widgets.phase_bar import PhaseBar
 from accord.tui.widgets.sidebar import LinkBox, Sidebar
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -92,7 +94,7 @@ def record_paths(folder: Path, session_id: str) -> tuple[Path, Path]:
     return folder / f"decision-{session_id}.md", folder / f"decision-{session_id}.json"
 
 
-def write_record(conn: Connection, folder: Path) -> Path:
+def write_record(conn: Client, folder: Path) -> Path:
     """Write the decision record (Markdown and JSON) and return the Markdown path.
 
     Raises:
@@ -158,6 +160,12 @@ class BoardScreen(Screen[None]):
         Binding("i", "invite", "Invite", tooltip="Facilitator: show join codes and commands"),
         Binding("Q", "edit_question", "Question", tooltip="Facilitator: reword the question"),
         Binding(
+            "R",
+            "reconnect",
+            "Reconnect",
+            tooltip="After the connection task failed: connect again from a fresh snapshot",
+        ),
+        Binding(
             "w",
             "write_record",
             "Write record",
@@ -167,7 +175,7 @@ class BoardScreen(Screen[None]):
 
     def __init__(
         self,
-        conn: Connection,
+        conn: Client,
         *,
         clock: Callable[[], float] | None = None,
         server_label: str = "",
@@ -189,6 +197,8 @@ class BoardScreen(Screen[None]):
         self.ctx: Context | None = None
         self.failed: list[tuple[float, Outgoing]] = []
         self.phase: Phase | None = None
+        #: Set when the network worker died on an unexpected error (until a reconnect).
+        self.task_failed = ""
         self._keys: tuple[object, ...] = ()
 
     # ---- layout ----------------------------------------------------------------
@@ -209,8 +219,6 @@ class BoardScreen(Screen[None]):
         """Draw what the connection already has, then listen for updates."""
         self.redraw()
         self.show_link()
-        if not self.conn.detached_preview:
-            self.receive_updates()
         if self.clock is None:
             self.set_interval(1.0, self.tick)
         if self.show_invite and self.conn.secrets is not None:
@@ -220,31 +228,25 @@ class BoardScreen(Screen[None]):
         """Give the sidebar more room on wide terminals."""
         self.set_class(self.size.width >= 110, "-wide")
 
-    # ---- the network worker ------------------------------------------------------
+    # ---- updates from the client ------------------------------------------------
 
-    @work(exclusive=True, group="network", exit_on_error=False)
-    async def receive_updates(self) -> None:
-        """Run the connection if needed, and turn its updates into messages."""
-        conn = self.conn
-        runner = conn.start_in_background()
-        async for update in conn.updates():
-            if isinstance(update, Applied):
-                self.post_message(SessionChanged())
-                for event in update.events:
-                    self._note_event(event)
-            elif isinstance(update, Welcomed | PresenceChanged):
-                self.post_message(SessionChanged())
-                if isinstance(update, Welcomed) and not update.first:
-                    caught_up = "caught up" if update.mode == "replay" else "reloaded the board"
-                    self.post_message(Notified(f"Back online; {caught_up}."))
-            elif isinstance(update, LinkChanged):
-                self.post_message(LinkUpdated(update.state))
-            elif isinstance(update, CommandChanged):
-                self.post_message(CommandUpdated(update.outgoing))
-            elif isinstance(update, Noticed):
-                self.post_message(Notified(update.message, "warning"))
-        if runner.done() and not runner.cancelled() and runner.exception() is not None:
-            self.post_message(ConnectionEnded(str(runner.exception())))
+    def take_update(self, update: Update) -> None:
+        """Turn one client update into messages (called in the app's network worker)."""
+        if isinstance(update, Applied):
+            self.post_message(SessionChanged())
+            for event in update.events:
+                self._note_event(event)
+        elif isinstance(update, Welcomed | PresenceChanged):
+            self.post_message(SessionChanged())
+            if isinstance(update, Welcomed) and not update.first:
+                caught_up = "caught up" if update.mode == "replay" else "reloaded the board"
+                self.post_message(Notified(f"Back online; {caught_up}."))
+        elif isinstance(update, LinkChanged):
+            self.post_message(LinkUpdated(update.state))
+        elif isinstance(update, CommandChanged):
+            self.post_message(CommandUpdated(update.outgoing))
+        elif isinstance(update, Noticed):
+            self.post_message(Notified(update.message, "warning"))
 
     def _note_event(self, event: E.Event) -> None:
         session = self.conn.session
@@ -290,6 +292,22 @@ class BoardScreen(Screen[None]):
 
     def on_connection_ended(self, message: ConnectionEnded) -> None:
         """The connection stopped for good."""
+        self.show_link()
+
+    def on_task_failed(self, message: TaskFailed) -> None:
+        """The network worker died on a bug: say so, never keep showing "connected"."""
+        self.task_failed = message.detail
+        self.show_link()
+        self.refresh_bindings()
+        self.notify(f"{message.detail}. Press R to reconnect.", severity="error", timeout=30)
+
+    def action_reconnect(self) -> None:
+        """After the connection task failed: start it again from a fresh snapshot."""
+        if not self.task_failed:
+            return
+        self.task_failed = ""
+        self.refresh_bindings()
+        self.post_message(ReconnectAsked())
         self.show_link()
 
     def on_submit(self, message: Submit) -> None:
@@ -354,7 +372,9 @@ class BoardScreen(Screen[None]):
         """Update the link box from the connection."""
         waiting = list(self.conn.outbox.values())
         state = self.conn.link
-        if self.conn.failure is not None:
+        if self.task_failed:
+            state = LinkState("offline", reason=f"{self.task_failed} (R reconnects)")
+        elif self.conn.failure is not None:
             state = LinkState("offline", reason=self.conn.failure.reason)
         recent = time.monotonic() - FAILURE_SHOWN_FOR
         failed = [out for at, out in self.failed if at >= recent]
@@ -371,6 +391,8 @@ class BoardScreen(Screen[None]):
             return ctx.is_facilitator
         if action == "ready":
             return ctx.role != "observer"
+        if action == "reconnect":
+            return bool(self.task_failed)
         return True
 
     def panel(self) -> BoardPart:

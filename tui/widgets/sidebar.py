@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from textwrap import wrap
+
+from accord.client import LinkState, Outgoing
 from accord.protocol.model import Member, VoteKind
-from accord.tui.client import LinkState, Outgoing
 from accord.tui.context import Context
 from accord.tui.guide import clock, voters
 from accord.tui.widgets.base import BoardPart, clip, pad, span
@@ -122,10 +124,13 @@ class LinkBox(BoardPart):
         """Link line, then pending and failed commands."""
         width = max(12, self.size.width)
         link = self.link
+        reason: list[Text] = []
         if link.kind == "connected":
             line = span("● connected", self.st("good"))
         elif link.kind == "offline":
-            line = span(clip(f"✕ {link.describe()}", width), self.st("bad"))
+            line = span("✕ offline", self.st("bad"))
+            # The reason on lines of its own, so a long one is read in full, never cut.
+            reason = [span(f"  {part}", self.st("bad")) for part in wrap(link.reason, width - 2)]
         else:
             # "reconnecting (attempt 12)" wraps before the bracket rather than losing the count
             words = link.describe().replace(" (", "\n  (", 1)
@@ -134,7 +139,7 @@ class LinkBox(BoardPart):
             )
             if link.reason and link.kind == "reconnecting":
                 line.append("\n  " + clip(link.reason, width - 2), style=self.st("dim"))
-        lines: list[RenderableType] = [line]
+        lines: list[RenderableType] = [line, *reason]
         if self.waiting:
             lines.append(span(f"… {len(self.waiting)} waiting to send", self.st("warn")))
         for out in self.failed[-2:]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import pytest
-from accord.protocol.commands import AddCard, Cast, OpenVote, SetPhase
-from accord.protocol.messages import Create, Hello
-from accord.tui.client import (
+from accord.client import (
     Applied,
     CommandFailed,
     Connection,
@@ -17,9 +14,12 @@ from accord.tui.client import (
     LinkChanged,
     Outgoing,
 )
+from accord.protocol.commands import AddCard, Cast, OpenVote, SetPhase
+from accord.protocol.messages import Create, Hello
+from client_support import wait_until
 
 
-def quick() -> Iterator[float]:
+def quick() -> Generator[float]:
     """Reconnect delays for tests: retry every 50 ms."""
     while True:
         yield 0.05
@@ -53,7 +53,7 @@ async def test_send_returns_after_the_event_is_applied_everywhere(relay: Any) ->
     ack = await priya.send(AddCard("value", "Lower fees"))
     assert priya.session is not None and priya.session.seq >= ack.seq
     assert [c.text for c in priya.session.cards.values()] == ["Lower fees"]
-    await fac.until(lambda c: c.session is not None and c.session.seq >= ack.seq, 5)
+    await wait_until(fac, lambda c: c.session is not None and c.session.seq >= ack.seq, 5)
     assert fac.session is not None
     assert [c.text for c in fac.session.cards.values()] == ["Lower fees"]
     assert fac.online == priya.online == {fac.member_id, priya.member_id}
@@ -77,25 +77,9 @@ async def test_refused_command_raises_with_code_and_reason(relay: Any) -> None:
 async def test_op_ids_are_unique_per_client(relay: Any) -> None:
     """Op ids never repeat within a client, and two clients use different prefixes."""
     fac, priya = await session_of(relay, "Priya")
-    ops = [priya.next_op() for _ in range(500)]
+    ops = [priya.state.next_op() for _ in range(500)]
     assert len(set(ops)) == 500
-    assert ops[0].split("-")[0] != fac.next_op().split("-")[0]
-    await close_all([fac, priya])
-
-
-async def test_unacked_command_is_resent_with_its_op_and_counted_once(relay: Any) -> None:
-    """A command whose ack was lost is resent after reconnecting; the relay dedupes its op id."""
-    fac, priya = await session_of(relay, "Priya")
-    ack = await priya.send(AddCard("value", "Only once"))
-    # Pretend the ack never arrived: the same op is still waiting when the link drops.
-    again = Outgoing(op=ack.op, command=AddCard("value", "Only once"))
-    priya.outbox[again.op] = again
-    await priya.reconnect()
-    replay = await asyncio.wait_for(again.future, 10)
-    assert replay.duplicate and replay.seq == ack.seq
-    assert again.sends == 1
-    assert priya.session is not None
-    assert [c.text for c in priya.session.cards.values()] == ["Only once"]
+    assert ops[0].split("-")[0] != fac.state.next_op().split("-")[0]
     await close_all([fac, priya])
 
 
@@ -109,7 +93,7 @@ async def test_resume_replays_what_happened_while_away(relay: Any) -> None:
         await fac.send(AddCard("no_change", text))
     assert fac.session is not None
     target = fac.session.seq
-    await priya.until(lambda c: c.session is not None and c.session.seq == target, 10)
+    await wait_until(priya, lambda c: c.session is not None and c.session.seq == target, 10)
     assert priya.session is not None
     assert [c.text for c in priya.session.cards.values()] == ["one", "two", "three"]
     assert "reconnecting" in links and links[-1] == "connected"
@@ -125,29 +109,23 @@ async def test_others_ballots_stay_hidden_until_the_reveal(relay: Any) -> None:
     vote_id = next(iter(fac.session.votes))
     card_id = next(iter(fac.session.cards))
     await priya.send(Cast(vote_id, {card_id: 2}))
-    await marco.until(lambda c: priya.member_id in c.session.votes[vote_id].voters, 5)  # type: ignore[union-attr]
+    await wait_until(marco, lambda c: priya.member_id in c.session.votes[vote_id].voters, 5)  # type: ignore[union-attr]
     assert marco.session is not None
     assert priya.member_id not in marco.session.votes[vote_id].ballots
     assert marco.session.votes[vote_id].anon_ballots == []
     await close_all([fac, priya, marco])
 
 
-async def test_updates_iterator_yields_applied_events_and_ends_on_close(relay: Any) -> None:
-    """``updates()`` streams what happens and finishes when the connection closes."""
+async def test_listeners_hear_applied_events_and_the_close(relay: Any) -> None:
+    """A listener hears every applied event, then the link going offline on close."""
     fac, priya = await session_of(relay, "Priya")
     got: list[Any] = []
-
-    async def consume() -> None:
-        async for update in fac.updates():
-            got.append(update)
-
-    task = asyncio.create_task(consume())
-    await asyncio.sleep(0.05)
+    fac.add_listener(got.append)
     await priya.send(AddCard("value", "Streamed"))
-    await fac.until(lambda c: c.session is not None and len(c.session.cards) == 1, 5)
+    await wait_until(fac, lambda c: c.session is not None and len(c.session.cards) == 1, 5)
     await fac.close()
-    await asyncio.wait_for(task, 5)
     assert any(isinstance(u, Applied) for u in got)
+    assert isinstance(got[-1], LinkChanged) and got[-1].state.kind == "offline"
     assert fac.link.kind == "offline"
     await priya.close()
 
@@ -187,10 +165,10 @@ async def test_pending_commands_fail_with_a_reason_when_closed_while_offline(
     fac = Connection(relay.url, Create(question="Q?", name="Fay"), delays=quick)
     await fac.start(timeout=10)
     await relay.close()
-    await fac.until(lambda c: c.link.kind == "reconnecting", 5)
+    await wait_until(fac, lambda c: c.link.kind == "reconnecting", 5)
     out = fac.submit(AddCard("value", "Never sent"))
-    assert out.state == "pending"
+    assert out.op in fac.outbox  # still pending
     await fac.close()
     assert out.state == "failed" and "not delivered" in out.reason
     with pytest.raises(CommandFailed):
-        await out.future
+        await fac.outcome(out)
