@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from .config import LOG_LEVELS, ConfigError, ServerConfig, load_config
 
 if TYPE_CHECKING:
-    from .storage import SqliteStore
+    from .store import Store
 
 # The relay, its storage and the record renderer load inside the handlers, so that
 # `accord --help` and the client commands do not pay for them.
@@ -76,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     sessions = subparsers.add_parser(
         "sessions",
-        help="list, show, export or delete stored sessions",
+        help="list, show, delete or renew stored sessions (export: `accord export`)",
         description="Look after the sessions in a relay's data dir; no running relay needed.",
     )
     _one_line_errors(sessions)
@@ -85,14 +85,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     show = actions.add_parser("show", help="show one session's summary")
     show.add_argument("session_id", help="the session id (see `accord sessions list`)")
-    export = actions.add_parser("export", help="write a session's decision record")
-    export.add_argument("session_id", help="the session id")
-    export.add_argument(
-        "--format", choices=("md", "json"), default="md", help="Markdown (default) or JSON"
-    )
-    export.add_argument(
-        "-o", "--output", type=Path, help="write to this file instead of standard output"
-    )
+    # The old spelling of `accord export SESSION --data-dir DIR`: says so, does nothing.
+    export = actions.add_parser("export", help="moved: use `accord export SESSION --data-dir DIR`")
+    export.add_argument("session_id", nargs="?", default="", help=argparse.SUPPRESS)
+    export.add_argument("--format", help=argparse.SUPPRESS)
+    export.add_argument("-o", "--output", help=argparse.SUPPRESS)
     delete = actions.add_parser("delete", help="delete a session and its secrets")
     delete.add_argument("session_id", help="the session id")
     delete.add_argument("--yes", action="store_true", help="really delete it")
@@ -225,11 +222,25 @@ async def _serve(config: ServerConfig) -> int:
 # ---- sessions ----------------------------------------------------------------------------
 
 
-def run_sessions(args: argparse.Namespace) -> int:
+def store_at(config: ServerConfig) -> Store:
+    """The store a relay with ``config`` keeps its sessions in, seen through ``Store`` only."""
     from .storage import SqliteStore
+
+    return SqliteStore(config.db_path)
+
+
+def run_sessions(args: argparse.Namespace) -> int:
+    """``accord sessions ACTION``: work on a data dir directly."""
     from .store import StoreError
 
-    """``accord sessions ACTION``: work on a data dir directly."""
+    if args.action == "export":
+        where = f" --data-dir {args.data_dir}" if args.data_dir else ""
+        print(
+            "accord sessions export has moved: use "
+            f"`accord export {args.session_id or 'SESSION_ID'}{where}` (same --format and -o)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         config = load_config(args.config, {"data_dir": args.data_dir})
     except ConfigError as exc:
@@ -242,7 +253,7 @@ def run_sessions(args: argparse.Namespace) -> int:
         print(f"accord sessions: no sessions stored in {config.data_dir}", file=sys.stderr)
         return 1
     try:
-        return asyncio.run(_sessions(args, SqliteStore(config.db_path)))
+        return asyncio.run(_sessions(args, store_at(config)))
     except StoreError as exc:
         print(f"accord sessions: {exc}", file=sys.stderr)
         return 1
@@ -252,9 +263,7 @@ def _when(stamp: float) -> str:
     return datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d %H:%M")
 
 
-async def _sessions(args: argparse.Namespace, store: SqliteStore) -> int:
-    from accord.protocol import record
-
+async def _sessions(args: argparse.Namespace, store: Store) -> int:
     from .hub import read_session
 
     await store.open()
@@ -270,18 +279,6 @@ async def _sessions(args: argparse.Namespace, store: SqliteStore) -> int:
         if args.action == "show":
             _show(loaded.info.epoch, loaded.session)
             return 0
-        if args.action == "export":
-            session = loaded.session
-            if args.format == "json":
-                text = json.dumps(record.record_data(session), indent=2, ensure_ascii=False) + "\n"
-            else:
-                text = record.record_markdown(session)
-            if args.output is None:
-                sys.stdout.write(text)
-            else:
-                args.output.write_text(text, encoding="utf-8")
-                print(f"wrote {args.output}", file=sys.stderr)
-            return 0
         if not args.yes:
             print(
                 f"accord sessions: add --yes to delete {args.session_id}"
@@ -296,7 +293,7 @@ async def _sessions(args: argparse.Namespace, store: SqliteStore) -> int:
         await store.close()
 
 
-async def _list(store: SqliteStore, as_json: bool) -> int:
+async def _list(store: Store, as_json: bool) -> int:
     rows = await store.sessions()
     if as_json:
         data = [dataclasses.asdict(r) for r in rows]
@@ -313,7 +310,7 @@ async def _list(store: SqliteStore, as_json: bool) -> int:
     return 0
 
 
-async def _renew(store: SqliteStore, session_ids: list[str]) -> int:
+async def _renew(store: Store, session_ids: list[str]) -> int:
     from . import credentials
 
     rows = {r.id: r for r in await store.sessions()}

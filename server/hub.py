@@ -5,19 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from accord.protocol import record, reducer, rules
+from accord.protocol import reducer, rules
 from accord.protocol.errors import ErrorCode, Refusal
 from accord.protocol.events import Event, SessionCreated
 from accord.protocol.messages import Secrets
 from accord.protocol.model import Session
 
-from . import credentials
+from . import credentials, records
 from .commits import Committer
 from .config import ServerConfig
 from .metrics import Metrics
@@ -281,10 +279,10 @@ class Hub:
     def _session_closed(self, session: Session) -> None:
         """Write the decision record next to the data when a session closes."""
         folder = self._config.records_dir
-        markdown = record.record_markdown(session)
-        data = json.dumps(record.record_data(session), indent=2, ensure_ascii=False)
+        markdown = records.render_record(session, "md")
+        data = records.render_record(session, "json")
         task = asyncio.create_task(
-            asyncio.to_thread(_write_record, folder, session.id, markdown, data)
+            asyncio.to_thread(records.write_record_texts, folder, session.id, markdown, data)
         )
         self._background.add(task)
         task.add_done_callback(self._record_written)
@@ -368,13 +366,3 @@ def _secrets(session_id: str, claim: str) -> Secrets:
         partner_code=credentials.claimed_code(claim, session_id, "partner"),
         observer_code=credentials.claimed_code(claim, session_id, "observer"),
     )
-
-
-def _write_record(folder: Path, session_id: str, markdown: str, data: str) -> None:
-    """Write both record files, each replaced atomically so readers never see half a file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for suffix, text in ((".json", data + "\n"), (".md", markdown)):
-        final = folder / f"{session_id}{suffix}"
-        partial = final.with_suffix(suffix + ".partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(final)

@@ -9,7 +9,6 @@ non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import socket
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from accord.tui.config import (
 
 if TYPE_CHECKING:
     from accord.client import Connection
+    from accord.server.records import RecordFormat
 
 # The network client, the protocol's messages and asyncio load inside the commands that
 # use them, so `accord --help` and argument errors answer without paying for them.
@@ -512,7 +512,7 @@ def run_export(args: argparse.Namespace) -> int:
         return _run(_export_remote(membership, args.format, args.output))
 
 
-async def _export_remote(m: Membership, fmt: str, output: Path | None) -> int:
+async def _export_remote(m: Membership, fmt: RecordFormat, output: Path | None) -> int:
     """Export a joined session's record through its relay, with your member token."""
     from accord.client import Connection
     from accord.protocol.messages import Hello
@@ -527,34 +527,31 @@ async def _export_remote(m: Membership, fmt: str, output: Path | None) -> int:
         await conn.close()
 
 
-def _write_record(session: Any, fmt: str, output: Path | None) -> int:
-    from accord.protocol.record import record_data, record_markdown
+def _write_record(session: Any, fmt: RecordFormat, output: Path | None) -> int:
+    from accord.server.records import render_record, write_atomically
 
-    if fmt == "json":
-        text = json.dumps(record_data(session), indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = record_markdown(session)
+    text = render_record(session, fmt)
     if output is None:
         sys.stdout.write(text)
     else:
         try:
-            output.write_text(text, encoding="utf-8")
+            write_atomically(output, text)
         except OSError as exc:
             raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
         print(f"wrote {output}", file=sys.stderr)
     return 0
 
 
-async def _export(folder: Path, wanted: str, fmt: str, output: Path | None) -> int:
+async def _export(folder: Path, wanted: str, fmt: RecordFormat, output: Path | None) -> int:
+    from accord.server.cli import store_at
     from accord.server.config import ServerConfig
     from accord.server.hub import read_session
-    from accord.server.storage import SqliteStore
     from accord.server.store import StoreError
 
-    db = ServerConfig(data_dir=folder).db_path
-    if not db.is_file():
+    config = ServerConfig(data_dir=folder)
+    if not config.db_path.is_file():
         raise CliError(f"no sessions are stored in {folder} (use --data-dir for a relay's data)")
-    store = SqliteStore(db)
+    store = store_at(config)
     try:
         await store.open()
         sessions = sorted(await store.sessions(), key=lambda s: -max(s.updated_at, s.created_at))

@@ -164,13 +164,13 @@ def test_sessions_list_show_export_delete(
     code, out, _ = _run(["sessions", "show", session_id, *where], capsys)
     assert code == 0 and "Pat (participant, Sales)" in out and "Stay as we are" in out
 
-    code, out, _ = _run(["sessions", "export", session_id, *where], capsys)
+    code, out, _ = _run(["export", session_id, *where], capsys)
     assert code == 0 and "Stay as we are" in out and out.startswith("#")
     target = tmp_path / "record.json"
-    code, _, _ = _run(
-        ["sessions", "export", session_id, "--format", "json", "-o", str(target), *where], capsys
-    )
+    code, _, _ = _run(["export", session_id, "--format", "json", "-o", str(target), *where], capsys)
     assert code == 0 and json.loads(target.read_text())["question"] == "Partner with Acme?"
+    code, _, err = _run(["sessions", "export", session_id, *where], capsys)
+    assert code == 2 and f"accord export {session_id} --data-dir {data}" in err
 
     before = json.loads(_run(["sessions", "list", "--json", *where], capsys)[1])[0]["epoch"]
     code, _, _ = _run(["sessions", "renew-epochs", *where], capsys)

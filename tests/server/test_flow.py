@@ -8,6 +8,7 @@ import json
 from accord.protocol import commands as C
 from accord.protocol.messages import Presence
 from accord.protocol.model import PROPOSAL_KEY
+from accord.server.records import record_paths
 from accord.server.relay import Relay
 from server_support import RelayFactory, WireClient, board_of, same_board
 
@@ -115,13 +116,13 @@ async def test_four_phases_end_to_end(relay: Relay) -> None:
         assert same_board(host.session, who), f"{who.member_id} drifted from the relay"
 
     # Closing writes the decision record next to the data.
-    md = relay.config.records_dir / f"{host.session.id}.md"
+    md, js = record_paths(relay.config.records_dir, host.session.id)
     for _ in range(100):
-        if md.exists() and md.with_suffix(".json").exists():
+        if md.exists() and js.exists():
             break
         await asyncio.sleep(0.02)
     assert "Partner with Acme" in md.read_text()
-    data = json.loads(md.with_suffix(".json").read_text())
+    data = json.loads(js.read_text())
     assert data["decision"]["review_date"] == "2027-06-30"
     assert board_of(host.session, fac.member_id) == board_of(fac.session, fac.member_id)
 

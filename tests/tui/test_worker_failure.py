@@ -32,7 +32,9 @@ async def test_a_failed_connection_task_shows_and_offers_a_reconnect(
         remove = fac.add_listener(broken)
         priya = Connection(relay.url, Hello(code=fac.secrets.participant_code, name="Priya"))
         await priya.start(timeout=10)  # her join is an event: the connection task dies on it
-        await h.until(pilot, lambda: "crash.log" in h.widget_text(link), explain=lambda: h.widget_text(link))
+        await h.until(
+            pilot, lambda: "crash.log" in h.widget_text(link), explain=lambda: h.widget_text(link)
+        )
         shown = " ".join(h.widget_text(link).split())
         assert "connection task failed; details in crash.log" in shown
         assert "R reconnects" in shown

@@ -8,7 +8,6 @@ with ``Submit`` messages, which the screen hands to the client.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +36,7 @@ from accord.protocol.commands import (
     StopTimer,
 )
 from accord.protocol.model import PHASE_TITLES, PHASES, Phase, VoteKind
-from accord.protocol.record import record_data, record_markdown
+from accord.server.records import write_record
 from accord.tui.context import Context
 from accord.tui.guide import PHASE_HELP, VOTE_NAMES, notice_for
 from accord.tui.messages import (
@@ -87,26 +86,6 @@ FACILITATOR_ACTIONS = {
 NAVIGATION = {"move", "lane", "cancel_merge"}
 #: Seconds a refused command stays listed in the sidebar (its toast says it first).
 FAILURE_SHOWN_FOR = 60.0
-
-
-def record_paths(folder: Path, session_id: str) -> tuple[Path, Path]:
-    """Where the Markdown and JSON records of a session go in ``folder``."""
-    return folder / f"decision-{session_id}.md", folder / f"decision-{session_id}.json"
-
-
-def write_record(conn: Client, folder: Path) -> Path:
-    """Write the decision record (Markdown and JSON) and return the Markdown path.
-
-    Raises:
-        OSError: when the folder or files cannot be written.
-    """
-    session = conn.session
-    assert session is not None  # callers check that the connection has a session
-    folder.mkdir(parents=True, exist_ok=True)
-    md, js = record_paths(folder, session.id)
-    md.write_text(record_markdown(session), encoding="utf-8")
-    js.write_text(json.dumps(record_data(session), indent=2, ensure_ascii=False), "utf-8")
-    return md
 
 
 PHASE_KEYS = Binding.Group("Phase")
@@ -579,7 +558,7 @@ class BoardScreen(Screen[None]):
         if self.conn.session is None:
             return
         try:
-            path = write_record(self.conn, self.export_dir)
+            path = write_record(self.conn.session, self.export_dir)
         except OSError as exc:
             self.notify(f"Could not write the record: {exc.strerror or exc}", severity="error")
             return
@@ -590,7 +569,7 @@ class BoardScreen(Screen[None]):
         if self.records_dir is None or self.conn.session is None:
             return
         try:
-            path = write_record(self.conn, self.records_dir)
+            path = write_record(self.conn.session, self.records_dir)
         except OSError as exc:
             self.notify(f"Could not save the record: {exc.strerror or exc}", severity="error")
             return
