@@ -14,6 +14,9 @@ Plain asyncio use::
     ack = await conn.send(AddCard("value", "Faster onboarding"))
     conn.add_listener(print)                 # Welcomed, Applied, LinkChanged, ...
     await conn.close()
+
+Over 400 lines: the reconnect loop, one socket's send/receive pair and the
+command futures are one task's lifecycle with one place that stops it.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ every request that is ready, applies them in order, commits the new events
 in one append, and only then writes the acks, welcomes and event frames, in
 seq order. So a client receives each event once, in order, and only after it
 is durable.
+
+Over 400 lines: the single worker's steps (commands, joins, attaches, the
+commit, then the frames in seq order) are one sequence on one task's state;
+split across modules, that order would no longer be readable in one place.
 """
 
 from __future__ import annotations

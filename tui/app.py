@@ -23,6 +23,7 @@ STYLES = [
     _HERE / "app.tcss",
     *sorted((_HERE / "widgets").glob("*.tcss")),
     *sorted((_HERE / "screens").glob("*.tcss")),
+    *sorted((_HERE / "dialogs").glob("*.tcss")),
 ]
 #: Said when the app stops on a bug; the traceback goes to crash.log.
 RESUME_HINT = "What the relay acknowledged is safe; reopen with `accord resume`. "

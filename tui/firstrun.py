@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from accord.tui.config import Profile
-from accord.tui.screens.profile import ProfileScreen
+from accord.tui.dialogs.profile import ProfileScreen
 from textual.app import App
 
 _HERE = Path(__file__).parent
@@ -16,7 +16,7 @@ class FirstRunApp(App[Profile | None]):
     """A one-screen app that returns the profile typed in (or None if cancelled)."""
 
     TITLE = "accord"
-    CSS_PATH: ClassVar[list[str | Path]] = [str(_HERE / "screens" / "form.tcss")]  # type: ignore[assignment]
+    CSS_PATH: ClassVar[list[str | Path]] = [str(_HERE / "dialogs" / "form.tcss")]  # type: ignore[assignment]
 
     def __init__(self, initial: Profile | None = None, where: str = "") -> None:
         super().__init__()

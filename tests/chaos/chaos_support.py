@@ -6,6 +6,9 @@ seeded ``random.Random``), cuts connections, stalls them and delays chunks.
 through its public ``trace`` hook, records every raw frame it receives,
 every command it sent and what became of it. The ``check_*`` functions
 turn the issue's invariants into assertions that name what went wrong.
+
+Over 400 lines: the proxy, the scripted members and the checks are one
+scenario's parts, kept together so a failure message leads to all three.
 """
 
 from __future__ import annotations

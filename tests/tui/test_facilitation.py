@@ -9,7 +9,7 @@ from accord.client import Connection
 from accord.protocol.commands import AddCard, OpenVote, SetReady
 from accord.protocol.messages import Create, Hello
 from accord.tui.app import AccordApp
-from accord.tui.screens.confirm import ConfirmDialog
+from accord.tui.dialogs.confirm import ConfirmDialog
 from accord.tui.widgets.learn import LearnPanel
 from accord.tui.widgets.sidebar import TimerBox
 from textual import events

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from accord.tui.dialogs.help import HelpScreen
 from accord.tui.palette import BoardCommands
-from accord.tui.screens.help import HelpScreen
 from accord.tui.widgets.decide import DecidePanel
 from accord.tui.widgets.learn import LearnPanel
 from accord.tui.widgets.needs import NeedsPanel
@@ -119,7 +119,7 @@ async def test_vote_dialog_shows_switch_state_without_colour(
     board: Board, preview: Any, h: Any
 ) -> None:
     """Switches read ✓ or blank, and ticking Anonymous locks Hidden on (anonymous votes hide)."""
-    from accord.tui.screens.vote_dialog import OpenVoteDialog
+    from accord.tui.dialogs.vote_dialog import OpenVoteDialog
     from accord.tui.widgets.toggles import Tick
     from textual.widgets import Checkbox
 
@@ -144,7 +144,7 @@ async def test_option_dialog_picks_the_kind_first_with_arrows_and_enter(
     board: Board, preview: Any
 ) -> None:
     """Adding an option starts on the kind: ↓↓ Enter picks outsourcing, then the title saves."""
-    from accord.tui.screens.option_dialog import OptionDialog, OptionDraft
+    from accord.tui.dialogs.option_dialog import OptionDialog, OptionDraft
 
     app = preview(board("options"), "Fay")
     results: list[OptionDraft | None] = []

@@ -1,1 +1,1 @@
-"""Screens of the accord client: the board, help, the first-run profile and the dialogs."""
+"""Screens of the accord client: the board (its parts split by what they hold)."""

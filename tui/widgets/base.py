@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import ClassVar, NamedTuple, Self
 
 from accord.protocol.commands import Command
+from accord.tui.asks import Asks
 from accord.tui.context import Context
 from accord.tui.messages import Submit
-from accord.tui.screens.confirm import ConfirmDialog
 from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
@@ -82,11 +82,18 @@ class BoardPart(Widget):
             if answer:
                 self.post_message(Submit(command))
 
-        self.app.push_screen(ConfirmDialog(question, detail, yes), done)
+        self.asks.ask_confirm(question, done, detail, yes)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.ctx: Context | None = None
+
+    @property
+    def asks(self) -> Asks:
+        """The screen this part is on, which opens dialogs for it (widgets import none)."""
+        screen = self.screen
+        assert isinstance(screen, Asks)  # board parts only live on the board screen
+        return screen
 
     def show(self, ctx: Context) -> None:
         """Take a new look at the session and repaint what changed."""

@@ -18,9 +18,6 @@ from accord.protocol.results import FIST_BLOCK_BELOW, ranking
 from accord.tui.context import Context
 from accord.tui.guide import vote_progress, voters
 from accord.tui.messages import Submit
-from accord.tui.screens.decision_dialog import DecisionDialog
-from accord.tui.screens.prompt import TextPrompt
-from accord.tui.screens.propose_dialog import ProposeDialog
 from accord.tui.widgets.base import BoardPart, clip
 from rich.console import RenderableType
 from rich.text import Text
@@ -124,13 +121,11 @@ class DecidePanel(BoardPart):
             if reason is not None:
                 self._answer(fingers, reason)
 
-        self.app.push_screen(
-            TextPrompt(
-                f"{fingers} fingers blocks the proposal",
-                label="What would it take for you to support it? (optional, Enter sends)",
-                required=False,
-            ),
+        self.asks.ask_text(
+            f"{fingers} fingers blocks the proposal",
             done,
+            label="What would it take for you to support it? (optional, Enter sends)",
+            required=False,
         )
 
     def action_consent(self, value: int) -> None:
@@ -147,15 +142,13 @@ class DecidePanel(BoardPart):
             if reason:
                 self._answer(CONSENT_OBJECT, reason)
 
-        self.app.push_screen(
-            TextPrompt(
-                "Object to the proposal",
-                label="Your reason (required)",
-                explain="An objection blocks the proposal, so the group needs to know why: "
-                "what harm do you see, and what would change your mind?",
-                required_message="An objection needs a reason.",
-            ),
+        self.asks.ask_text(
+            "Object to the proposal",
             done,
+            label="Your reason (required)",
+            explain="An objection blocks the proposal, so the group needs to know why: "
+            "what harm do you see, and what would change your mind?",
+            required_message="An objection needs a reason.",
         )
 
     def action_propose(self) -> None:
@@ -172,7 +165,7 @@ class DecidePanel(BoardPart):
             if command:
                 self.post_message(Submit(command))
 
-        self.app.push_screen(ProposeDialog(options, chosen, statement), done)
+        self.asks.ask_proposal(done, options, chosen, statement)
 
     def action_record(self) -> None:
         """Record the decision."""
@@ -188,15 +181,13 @@ class DecidePanel(BoardPart):
             if command:
                 self.post_message(Submit(command))
 
-        self.app.push_screen(
-            DecisionDialog(
-                options,
-                chosen,
-                proposal.statement if proposal else "",
-                "; ".join(objections),
-                today=None,
-            ),
+        self.asks.ask_decision(
             done,
+            options,
+            chosen,
+            proposal.statement if proposal else "",
+            "; ".join(objections),
+            today=None,
         )
 
     def action_close_session(self) -> None:

@@ -12,7 +12,6 @@ from accord.protocol.model import LANE_TITLES, LANES, Ballot, Card, Lane, Vote
 from accord.protocol.results import dot_totals, dots_used
 from accord.tui.context import Context
 from accord.tui.messages import Submit
-from accord.tui.screens.prompt import TextPrompt
 from accord.tui.widgets.base import BoardPart, clip, pad, span
 from rich.console import RenderableType
 from rich.style import Style
@@ -158,13 +157,11 @@ class LearnPanel(BoardPart):
             if text:
                 self.post_message(Submit(AddCard(lane=lane, text=text)))
 
-        self.app.push_screen(
-            TextPrompt(
-                f"Add a card: {LANE_TITLES[lane]}",
-                placeholder="One idea per card",
-                explain="←/→ on the board picks the lane before you press a.",
-            ),
+        self.asks.ask_text(
+            f"Add a card: {LANE_TITLES[lane]}",
             done,
+            placeholder="One idea per card",
+            explain="←/→ on the board picks the lane before you press a.",
         )
 
     def action_dot(self, delta: int) -> None:
@@ -218,7 +215,7 @@ class LearnPanel(BoardPart):
             if text:
                 self.post_message(Submit(EditCard(card_id=card_id, text=text)))
 
-        self.app.push_screen(TextPrompt("Edit the card", initial=card.text), done)
+        self.asks.ask_text("Edit the card", done, initial=card.text)
 
     def action_merge(self) -> None:
         """First press marks a duplicate; the second, on the card to keep, merges."""

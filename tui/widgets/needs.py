@@ -14,10 +14,10 @@ from accord.protocol.commands import (
 )
 from accord.protocol.model import CLASS_MARK, MARK_CLASS, Need, NeedClass, Vote
 from accord.protocol.results import Lens, Split, department_lens, need_split
+from accord.tui.asks import NeedDraft
 from accord.tui.context import Context
 from accord.tui.guide import name_of, vote_progress
 from accord.tui.messages import Submit
-from accord.tui.screens.need_dialog import NeedDialog, NeedDraft
 from accord.tui.widgets.base import BoardPart, clip, pad, span
 from rich.console import RenderableType
 from rich.text import Text
@@ -166,7 +166,7 @@ class NeedsPanel(BoardPart):
             if draft:
                 self.post_message(Submit(AddNeed(draft.text, draft.why, draft.success)))
 
-        self.app.push_screen(NeedDialog(), done)
+        self.asks.ask_need("Propose a need", done, None)
 
     def action_edit(self) -> None:
         """Reword the selected need."""
@@ -183,7 +183,7 @@ class NeedsPanel(BoardPart):
                 self.post_message(Submit(EditNeed(need_id, draft.text, draft.why, draft.success)))
 
         initial = NeedDraft(need.text, need.why, need.success)
-        self.app.push_screen(NeedDialog("Edit the need", initial), done)
+        self.asks.ask_need("Edit the need", done, initial)
 
     def action_classify(self, cls: NeedClass) -> None:
         """Mark the selected need in the open classification."""

@@ -3,6 +3,9 @@
 Before the reveal each cell shows only your own score; after it, the mean with a
 heat colour and a mark where people disagree, the weighted ranking, and options
 that fail a gate struck out.
+
+Over 400 lines: the option-by-criterion matrix, its cursor and its vote
+actions draw from the same cell layout; apart they would each recompute it.
 """
 
 from __future__ import annotations
@@ -13,11 +16,10 @@ from accord.protocol import limits as L
 from accord.protocol.commands import AddNote, AddOption, Cast, DeleteOption, EditOption, SetWeight
 from accord.protocol.model import BASELINE_ID, KIND_TITLES, Option, Session, Vote
 from accord.protocol.results import Cell, Criterion, Standing, cell_key, cells, criteria, ranking
+from accord.tui.asks import OptionDraft
 from accord.tui.context import Context
 from accord.tui.guide import name_of, vote_progress
 from accord.tui.messages import Submit
-from accord.tui.screens.option_dialog import OptionDialog, OptionDraft
-from accord.tui.screens.prompt import TextPrompt
 from accord.tui.widgets.base import BoardPart, clip, pad, span
 from rich.console import RenderableType
 from rich.text import Text
@@ -219,7 +221,7 @@ class OptionsPanel(BoardPart):
             if draft:
                 self.post_message(Submit(AddOption(draft.kind, draft.title, draft.description)))
 
-        self.app.push_screen(OptionDialog(), done)
+        self.asks.ask_option("Add an option", done, None)
 
     def action_edit(self) -> None:
         """Reword the selected option."""
@@ -238,7 +240,7 @@ class OptionsPanel(BoardPart):
                 self.post_message(Submit(EditOption(option_id, draft.title, draft.description)))
 
         initial = OptionDraft(option.kind, option.title, option.description)
-        self.app.push_screen(OptionDialog("Edit the option", initial), done)
+        self.asks.ask_option("Edit the option", done, initial)
 
     def action_note(self) -> None:
         """Add a note to the selected option."""
@@ -257,7 +259,7 @@ class OptionsPanel(BoardPart):
             if text:
                 self.post_message(Submit(AddNote(option_id=option_id, text=text)))
 
-        self.app.push_screen(TextPrompt(f"Note on {option.title}", explain=explain), done)
+        self.asks.ask_text(f"Note on {option.title}", done, explain=explain)
 
     def action_weight(self, delta: int) -> None:
         """Change the selected weighted criterion's weight."""

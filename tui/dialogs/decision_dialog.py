@@ -6,8 +6,8 @@ import datetime
 
 from accord.protocol import limits as L
 from accord.protocol.commands import RecordDecision
-from accord.tui.screens.form import FormDialog
-from accord.tui.screens.propose_dialog import option_and_statement, picked
+from accord.tui.dialogs.form import FormDialog
+from accord.tui.dialogs.propose_dialog import option_and_statement, picked
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accord.protocol import limits as L
 from accord.protocol.commands import StartTimer
-from accord.tui.screens.form import FormDialog
+from accord.tui.dialogs.form import FormDialog
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
 

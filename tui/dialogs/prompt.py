@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accord.tui.screens.form import FormDialog
+from accord.tui.dialogs.form import FormDialog
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
 

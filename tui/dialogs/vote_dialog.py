@@ -7,8 +7,8 @@ from typing import ClassVar
 from accord.protocol import limits as L
 from accord.protocol.commands import OpenVote
 from accord.protocol.model import LANE_TITLES, LANES, Lane, VoteKind
+from accord.tui.dialogs.form import FormDialog
 from accord.tui.guide import VOTE_NAMES
-from accord.tui.screens.form import FormDialog
 from accord.tui.widgets.toggles import Choice, Tick
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType

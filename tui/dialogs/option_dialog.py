@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from accord.protocol import limits as L
 from accord.protocol.model import KIND_TITLES, OptionKind
-from accord.tui.screens.form import FormDialog
+from accord.tui.asks import OptionDraft as OptionDraft  # re-exported: callers may name it here
+from accord.tui.dialogs.form import FormDialog
 from accord.tui.widgets.toggles import Choice
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Label, RadioSet
 
 KINDS: tuple[OptionKind, ...] = ("partnership", "internal", "outsourcing", "other")
-
-
-@dataclass(frozen=True, slots=True)
-class OptionDraft:
-    """An option as typed in the dialog."""
-
-    kind: OptionKind
-    title: str
-    description: str
 
 
 class KindPicker(RadioSet):

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from accord.protocol import limits as L
-from accord.tui.screens.form import FormDialog
+from accord.tui.asks import NeedDraft as NeedDraft  # re-exported: callers may name it here
+from accord.tui.dialogs.form import FormDialog
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
-
-
-@dataclass(frozen=True, slots=True)
-class NeedDraft:
-    """A need as typed in the dialog."""
-
-    text: str
-    why: str
-    success: str
 
 
 class NeedDialog(FormDialog[NeedDraft]):

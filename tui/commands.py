@@ -1,0 +1,224 @@
+"""The session subcommands: ``host``, ``join``, ``resume`` and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from accord.protocol import limits as L
+from accord.tui.config import (
+    KeyStore,
+    Membership,
+    Profile,
+    data_dir,
+)
+
+if TYPE_CHECKING:
+    pass
+
+# The network client, the protocol's messages and asyncio load inside the commands that
+# use them, so `accord --help` and argument errors answer without paying for them.
+
+from accord.tui.cli_support import (
+    DEFAULT_PORT,
+    DEFAULT_SERVER,
+    EXIT_USAGE,
+    CliError,
+    check_code,
+    check_server_url,
+    connect,
+    ensure_profile,
+    member_codes,
+    open_board,
+    port_of,
+    reachable_url,
+    remember,
+    run_async,
+    start_relay,
+)
+
+# ---- host ----------------------------------------------------------------------------
+
+
+def _ask_question(given: str | None) -> str:
+    if given:
+        question = given.strip()
+    elif sys.stdin.isatty():
+        try:
+            question = input("What is the group deciding? ").strip()
+        except EOFError:
+            question = ""
+    else:
+        question = ""
+    question = question or "What change should we make?"
+    if len(question) > L.SHORT_TEXT_CHARS:
+        raise CliError(f"the question is longer than {L.SHORT_TEXT_CHARS} characters", EXIT_USAGE)
+    return question
+
+
+def run_host(args: argparse.Namespace) -> int:
+    """``accord host``."""
+    if args.server:
+        check_server_url(args.server)
+    profile = ensure_profile()
+    question = _ask_question(args.question)
+    return run_async(_host(args, profile, question))
+
+
+async def _host(args: argparse.Namespace, profile: Profile, question: str) -> int:
+    from accord.client import Connection
+    from accord.protocol.messages import Create
+
+    relay = None
+    bind = args.bind or "127.0.0.1"
+    if args.server:
+        url = shown = args.server
+        note = ""
+    else:
+        folder = args.data_dir or data_dir()
+        relay = await start_relay(
+            bind,
+            DEFAULT_PORT if args.port is None else args.port,
+            folder,
+            fallback=args.port is None,
+        )
+        url = f"ws://127.0.0.1:{relay.port}" if bind in ("0.0.0.0", "::") else relay.url
+        shown = reachable_url(bind, relay.port)
+        note = "The relay runs in this terminal: keep the board open while others take part." + (
+            " It listens on 127.0.0.1 only; people on other machines can join over SSH "
+            "on this machine, or restart with --host 0.0.0.0."
+            if bind == "127.0.0.1"
+            else ""
+        )
+    try:
+        conn = Connection(
+            url, Create(question=question, name=profile.name, department=profile.department)
+        )
+        await connect(conn)
+        remember(conn, url, relay is not None, member_codes(conn))
+        return await open_board(
+            conn,
+            server_label=shown,
+            invite_note=note,
+            show_invite=True,
+            records_dir=data_dir() / "decisions",
+        )
+    finally:
+        if relay is not None:
+            await relay.close()
+
+
+# ---- join and resume ------------------------------------------------------------------
+
+
+def run_join(args: argparse.Namespace) -> int:
+    """``accord join CODE``."""
+    check_code(args.code)
+    profile = ensure_profile()
+    server = check_server_url(args.server or profile.server or DEFAULT_SERVER)
+    return run_async(_join(server, args.code, profile))
+
+
+async def _join(server: str, code: str, profile: Profile) -> int:
+    from accord.client import Connection
+    from accord.protocol.messages import Hello
+
+    conn = Connection(server, Hello(code=code, name=profile.name, department=profile.department))
+    await connect(conn)
+    remember(conn, server, False, {})
+    return await open_board(conn, records_dir=data_dir() / "decisions")
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    """``accord resume``."""
+    store = KeyStore()
+    if args.list:
+        items = store.load()
+        if not items:
+            print("no sessions to resume yet", file=sys.stderr)
+        for m in items:
+            where = "here" if m.embedded else m.server
+            print(f"{m.session_id}  {m.role:<11} {where:<24} {m.question}")
+        return 0
+    membership = store.find(args.session)
+    if membership is None:
+        what = f"session {args.session!r}" if args.session else "session"
+        raise CliError(f"no {what} to resume; join one with: accord join CODE")
+    return run_async(_resume(membership))
+
+
+async def _resume(m: Membership) -> int:
+    from accord.client import Connection
+    from accord.protocol.messages import Hello
+
+    relay = None
+    url = m.server
+    if m.embedded:
+        relay = await start_relay("127.0.0.1", port_of(url), data_dir(), fallback=True)
+        url = relay.url
+    try:
+        conn = Connection(url, Hello(token=m.token))
+        await connect(conn)
+        if m.codes:
+            from accord.protocol.messages import Secrets
+
+            conn.state.secrets = Secrets(
+                facilitator_key=m.token,
+                participant_code=m.codes.get("participant", ""),
+                partner_code=m.codes.get("partner", ""),
+                observer_code=m.codes.get("observer", ""),
+            )
+        remember(conn, url, m.embedded, m.codes)
+        return await open_board(conn, server_label=url, records_dir=data_dir() / "decisions")
+    finally:
+        if relay is not None:
+            await relay.close()
+
+
+# ---- demo ------------------------------------------------------------------------------
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``accord demo``."""
+    if args.pace <= 0:
+        raise CliError("--pace must be a positive number of seconds", EXIT_USAGE)
+    profile = ensure_profile()
+    return run_async(_demo(profile, args.pace, args.people))
+
+
+async def _demo(profile: Profile, pace: float, people: int) -> int:
+    from accord.client import Connection
+    from accord.protocol.messages import Create
+    from accord.tui.demo import DEMO_QUESTION, Demo
+
+    with tempfile.TemporaryDirectory(prefix="accord-demo-") as folder:
+        relay = await start_relay("127.0.0.1", 0, Path(folder), fallback=False)
+        demo: Demo | None = None
+        try:
+            conn = Connection(
+                relay.url,
+                Create(question=DEMO_QUESTION, name=profile.name, department=profile.department),
+            )
+            await connect(conn)
+            secrets = conn.secrets
+            assert secrets is not None  # a Create is always answered with the session's secrets
+            demo = Demo(
+                relay.url, secrets.participant_code, secrets.partner_code, pace=pace, count=people
+            )
+            demo.start()
+            return await open_board(
+                conn,
+                server_label=relay.url,
+                invite_note="This is a practice session with simulated colleagues. Try: "
+                "v opens a vote, V reveals it, ] moves to the next phase, ? shows every key.",
+                show_invite=True,
+                export_dir=Path.cwd(),
+                resumable=False,
+            )
+        finally:
+            if demo is not None:
+                await demo.stop()
+            await relay.close()

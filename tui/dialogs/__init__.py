@@ -1,0 +1,1 @@
+"""Modal dialogs (``ModalScreen[T]``): forms, prompts, confirmations, help and invites."""
