@@ -1,1 +1,1 @@
-"""accord's terminal client: the Textual board, the network client and the CLI."""
+"""accord's terminal client: the Textual board (screens, dialogs, widgets) and the CLI."""
