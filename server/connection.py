@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import time
@@ -17,6 +16,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from . import credentials
+from .closing import CLOSE_DEADLINE, abort, drain_and_close
 from .config import ServerConfig
 from .hub import Hub
 from .metrics import Metrics
@@ -31,6 +31,9 @@ from .session_host import (
 from .store import Grant, Store, StoreError
 
 log = logging.getLogger("accord.server.connection")
+
+#: Seconds the relay may take to answer a hello it received (store, session load, commit).
+ANSWER_DEADLINE = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,7 @@ class ClientHandler:
 
     async def serve(self) -> None:
         """Run the connection until it closes, and clean up after it."""
+        self.metrics.unwelcomed.inc()
         try:
             await self._hello()
             await self._commands()
@@ -89,26 +93,24 @@ class ClientHandler:
                 self.host.detach(self.conn)
             if self.welcomed:
                 self.metrics.connections.dec()
+            else:
+                self.metrics.unwelcomed.dec()
 
     async def _refuse(self, refused: Refused) -> None:
-        self.metrics.closes.labels(str(int(refused.close_code))).inc()
-        log.debug(
-            "closing a connection",
-            extra={"code": int(refused.close_code), "reason": refused.message},
-        )
+        """Send the fatal error, then close with the code's fixed reason; abort if that stalls."""
+        code = refused.close_code
+        self.metrics.closes.labels(str(int(code))).inc()
+        log.debug("closing a connection", extra={"code": int(code), "error": refused.code.value})
+        error = Error(code=refused.code.value, message=refused.message, fatal=True)
         try:
-            await self._send(Error(code=refused.code.value, message=refused.message, fatal=True))
+            async with asyncio.timeout(CLOSE_DEADLINE):
+                await self._send(error)
         except ConnectionClosed:
             return
-        closing = asyncio.create_task(
-            self.conn.close(int(refused.close_code), refused.message[:120])
-        )
-        # A flooding client may have filled our receive queue, which pauses reading;
-        # discard what it sent so its close frame can arrive and the handshake end.
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                await self.conn.recv()
-        await closing
+        except TimeoutError:  # the client does not read: no polite close is possible
+            abort(self.conn)
+            return
+        await drain_and_close(self.conn, code)
 
     async def _send(self, message: object) -> None:
         await self.conn.send(codec.encode(message))
@@ -116,6 +118,18 @@ class ClientHandler:
     # ---- hello ---------------------------------------------------------------------
 
     async def _hello(self) -> None:
+        """Wait for the first frame and answer it, each with its own deadline."""
+        data = await self._first_frame()
+        try:
+            async with asyncio.timeout(ANSWER_DEADLINE):
+                await self._introduce(data)
+        except TimeoutError:
+            log.warning("a hello was not answered in %g s; closing it", ANSWER_DEADLINE)
+            raise Refused(
+                ErrorCode.SERVER_ERROR, "the relay is too busy to answer; retry", CloseCode.INTERNAL
+            ) from None
+
+    async def _first_frame(self) -> bytes | str:
         timeout = self.config.hello_timeout
         try:
             async with asyncio.timeout(timeout):
@@ -125,6 +139,9 @@ class ClientHandler:
             raise Refused(
                 ErrorCode.BAD_MESSAGE, f"say hello within {timeout:g} s", CloseCode.HELLO_TIMEOUT
             ) from None
+        return data
+
+    async def _introduce(self, data: bytes | str) -> None:
         if isinstance(data, str):
             self.metrics.rejected.labels("bad_hello").inc()
             raise Refused(
@@ -284,6 +301,7 @@ class ClientHandler:
         except HostGone as exc:
             raise Refused(ErrorCode.SERVER_ERROR, str(exc), CloseCode.INTERNAL) from None
         self.welcomed = True
+        self.metrics.unwelcomed.dec()
         self.metrics.connections.inc()
 
     # ---- after hello ---------------------------------------------------------------------

@@ -17,6 +17,11 @@ class Metrics:
         self.connections = Gauge(
             "accord_connections", "Open websocket connections that said hello.", registry=r
         )
+        self.unwelcomed = Gauge(
+            "accord_connections_unwelcomed",
+            "Open websocket connections that have not been welcomed yet (no hello answered).",
+            registry=r,
+        )
         self.sessions = Gauge(
             "accord_sessions_loaded", "Sessions held in memory by this relay.", registry=r
         )

@@ -13,6 +13,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.typing import Origin
 
 from .admission import Admission
+from .closing import abort
 from .commits import Committer
 from .config import ServerConfig
 from .connection import ClientHandler, Services
@@ -185,5 +186,7 @@ class Relay:
             await ClientHandler(conn, self._services).serve()
         except asyncio.CancelledError:
             raise
-        except Exception:  # a relay bug; log it once, never let a client crash the server
-            log.exception("connection handler failed")
+        except Exception as exc:  # a relay bug: one line, never let a client crash the server
+            log.error("connection handler failed: %s: %s", type(exc).__name__, exc)
+            log.debug("connection handler failure", exc_info=True)
+            abort(conn)

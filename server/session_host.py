@@ -27,6 +27,7 @@ from accord.protocol.model import Role, Session
 from websockets.asyncio.server import ServerConnection
 
 from . import credentials
+from .closing import close_or_abort
 from .commits import Committer
 from .config import ServerConfig
 from .metrics import Metrics
@@ -479,7 +480,7 @@ class SessionHost:
     def _close(self, conn: ServerConnection, code: CloseCode, reason: str) -> None:
         self.detach(conn)
         self._metrics.closes.labels(str(int(code))).inc()
-        task = asyncio.create_task(conn.close(int(code), reason))
+        task = asyncio.create_task(close_or_abort(conn, code, reason))
         self._closers.add(task)
         task.add_done_callback(self._closers.discard)
 
