@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from . import limits as L
 from .model import (
@@ -279,6 +279,16 @@ class SessionClosed:
     KIND: ClassVar[str] = "session_closed"
 
 
+@dataclass(slots=True)
+class BudgetWarned:
+    """The relay warns that the session nears one of its budgets (events, or board bytes)."""
+
+    KIND: ClassVar[str] = "budget_warned"
+    budget: Literal["events", "bytes"]
+    used: Seq
+    limit: Seq
+
+
 EventBody = (
     SessionCreated
     | MemberJoined
@@ -308,6 +318,7 @@ EventBody = (
     | Proposed
     | DecisionRecorded
     | SessionClosed
+    | BudgetWarned
 )
 
 EVENT_TYPES: tuple[type, ...] = EventBody.__args__

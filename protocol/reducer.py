@@ -252,6 +252,10 @@ def _session_closed(session: Session, event: E.Event) -> None:
         vote.accepting = False
 
 
+def _budget_warned(session: Session, event: E.Event) -> None:
+    pass  # a notice for people; the board itself does not change
+
+
 _HANDLERS: dict[type[Any], Callable[[Session, E.Event], None]] = {
     E.SessionCreated: _session_created,
     E.MemberJoined: _member_joined,
@@ -281,5 +285,6 @@ _HANDLERS: dict[type[Any], Callable[[Session, E.Event], None]] = {
     E.Proposed: _proposed,
     E.DecisionRecorded: _decision_recorded,
     E.SessionClosed: _session_closed,
+    E.BudgetWarned: _budget_warned,
 }
 assert set(_HANDLERS) == set(E.EVENT_TYPES), "every event kind needs a handler"

@@ -50,6 +50,21 @@ _HELP = {
     "replay_window": "events a reconnecting client may miss and still get replayed (default 1000)",
     "snapshot_every": "events between stored snapshots (default 200)",
     "idle_unload": "seconds an empty session stays in memory (default 300)",
+    "creates_per_minute": "sessions one address may create per minute, sustained (default 1)",
+    "create_burst": "sessions one address may create at once (default 20)",
+    "failed_joins_per_minute": "failed joins (unknown code or token) per address per minute "
+    "(default 6)",
+    "failed_join_burst": "failed joins one address may make at once (default 30)",
+    "snapshots_per_minute": "full-board hellos (no last_seq) per address per minute (default 60)",
+    "snapshot_burst": "full-board hellos one address may make at once (default 60)",
+    "max_session_events": "events in one session's life; over it, commands get limit "
+    "(default 100000)",
+    "max_session_bytes": "bytes of one session's board; over it, commands get limit "
+    "(default 4 MiB)",
+    "expire_after_days": "delete sessions with no event for this many days; closed ones keep "
+    "their record (default 90; 0 never)",
+    "compact_events": "drop stored events well behind the latest snapshot (default on)",
+    "min_free_disk_mb": "refuse writes when the data dir's disk has less free space (default 256)",
 }
 
 
@@ -137,7 +152,7 @@ def _add_serve_flags(parser: argparse.ArgumentParser) -> None:
         default = f.default if f.default is not dataclasses.MISSING else None
         text = _HELP.get(f.name, f"{f.name.replace('_', ' ')} (default {default})")
         if hint is bool:
-            parser.add_argument(flag, action="store_const", const=True, help=text)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=text)
         elif hint in (int, float, str):
             parser.add_argument(
                 flag, type=hint, metavar="N" if hint is not str else "TEXT", help=text

@@ -76,6 +76,18 @@ class ServerConfig:
     replay_window: int = 1000  # events a resuming client may be behind and still replay
     snapshot_every: int = 200  # events between stored snapshots
     idle_unload: float = 300.0  # seconds an empty session stays in memory
+    # Budgets (issue 9): what one address or one session may cost the relay.
+    creates_per_minute: float = 1.0  # sessions one address may create, sustained
+    create_burst: int = 20  # sessions one address may create at once
+    failed_joins_per_minute: float = 6.0  # unknown codes or tokens one address may try
+    failed_join_burst: int = 30
+    snapshots_per_minute: float = 60.0  # full-board hellos (no last_seq) per address
+    snapshot_burst: int = 60
+    max_session_events: int = 100_000  # events in one session's life
+    max_session_bytes: int = 4 * 1024 * 1024  # size of one session's board, encoded
+    expire_after_days: float = 90.0  # a session with no event for this long is deleted
+    compact_events: bool = True  # drop stored events well behind the latest snapshot
+    min_free_disk_mb: int = 256  # below this much free space, writes are refused
 
     @property
     def caps(self) -> Caps:
@@ -127,6 +139,16 @@ _BOUNDS: dict[str, tuple[float, float | None]] = {
     "replay_window": (0, 1_000_000),
     "snapshot_every": (1, None),
     "idle_unload": (0, None),
+    "creates_per_minute": (0.001, None),
+    "create_burst": (1, None),
+    "failed_joins_per_minute": (0.001, None),
+    "failed_join_burst": (1, None),
+    "snapshots_per_minute": (0.001, None),
+    "snapshot_burst": (1, None),
+    "max_session_events": (100, None),
+    "max_session_bytes": (64 * 1024, L.MAX_SERVER_FRAME // 2),
+    "expire_after_days": (0, None),
+    "min_free_disk_mb": (0, None),
 }
 
 

@@ -16,8 +16,10 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from . import credentials
+from .admission import client_address
 from .closing import CLOSE_DEADLINE, abort, drain_and_close
 from .config import ServerConfig
+from .guards import Guards, slow_down
 from .hub import Hub
 from .metrics import Metrics
 from .ratelimit import TokenBucket
@@ -44,6 +46,7 @@ class Services:
     hub: Hub
     store: Store
     metrics: Metrics
+    guards: Guards
 
 
 class Refused(Exception):
@@ -74,6 +77,8 @@ class ClientHandler:
         self.services = services
         self.config = services.config
         self.metrics = services.metrics
+        self.guards = services.guards
+        self.address = client_address(conn, conn.request, self.config.trust_proxy)
         self.host: SessionHost | None = None
         self.member_id = ""
         self.welcomed = False
@@ -182,14 +187,24 @@ class ClientHandler:
 
     async def _create(self, message: Create) -> None:
         token = self.config.admin_token
-        if token and not hmac.compare_digest(message.admin_token.encode(), token.encode()):
-            self._unauthorized("this relay needs the operator's admin token to create a session")
+        if token:
+            wait = self.guards.failed_joins.wait(self.address)
+            if wait > 0:
+                self._throttled("failed joins", wait)
+            if not hmac.compare_digest(message.admin_token.encode(), token.encode()):
+                self._failed_join("this relay needs the operator's admin token to create a session")
         self._check_claim(message.claim)
+        self._check_disk()
+        charged = self.guards.creates.take(self.address)
+        if not charged and not await self._retried_create(message.claim):
+            self._throttled("creates", self.guards.creates.wait(self.address))
         try:
             created = await self.services.hub.create(
                 message.question, message.name, message.department, message.claim
             )
         except Refusal as refusal:
+            if charged:
+                self.guards.creates.give_back(self.address)
             if refusal.code is ErrorCode.UNAUTHORIZED:
                 self._unauthorized(refusal.message)
             self.metrics.rejected.labels("limit").inc()
@@ -199,6 +214,8 @@ class ClientHandler:
             raise Refused(
                 ErrorCode.SERVER_ERROR, "the relay cannot store sessions now", CloseCode.INTERNAL
             ) from None
+        if created.retried and charged:  # a retry made nothing new: it costs nothing
+            self.guards.creates.give_back(self.address)
         request = AttachRequest(
             self.conn,
             created.member_id,
@@ -208,19 +225,20 @@ class ClientHandler:
         await self._enter(created.host.session.id, request, created.host)
 
     async def _resume(self, message: Hello) -> None:
-        grant = await self._grant(message.token)
+        grant = await self._credential(message.token)
         if grant is None or not grant.member_id:
-            self._unauthorized("this member token is not known here")
+            self._failed_join("this member token is not known here")
             return
+        self._snapshot_budget(message)
         request = AttachRequest(
             self.conn, grant.member_id, last_seq=message.last_seq, epoch=message.epoch
         )
         await self._enter(grant.session_id, request)
 
     async def _join(self, message: Hello) -> None:
-        grant = await self._grant(message.code)
+        grant = await self._credential(message.code)
         if grant is None or grant.member_id:
-            self._unauthorized("this join code is not known here")
+            self._failed_join("this join code is not known here")
             return
         if not message.name.strip():
             self.metrics.rejected.labels("bad_hello").inc()
@@ -236,6 +254,7 @@ class ClientHandler:
             if held.session_id != grant.session_id or not held.member_id:
                 self._unauthorized("claim: already in use here; make a new one")
                 return
+            self._snapshot_budget(message)
             resume = AttachRequest(
                 self.conn,
                 held.member_id,
@@ -249,6 +268,43 @@ class ClientHandler:
             self.conn, message.name.strip(), message.department, grant.role, claim=claim
         )
         await self._enter(grant.session_id, request)
+
+    def _throttled(self, what: str, wait: float) -> None:
+        self.metrics.rejected.labels("rate_limited").inc()
+        refusal = slow_down(what, wait)
+        log.info("address over a budget", extra={"budget": what, "address": self.address})
+        raise Refused(refusal.code, refusal.message, CloseCode.POLICY)
+
+    async def _retried_create(self, claim: str) -> bool:
+        """True if ``claim`` already made a session here (a retry, never throttled)."""
+        if not claim:
+            return False
+        grant = await self._grant(claim)
+        return grant is not None and grant.role == "facilitator"
+
+    def _check_disk(self) -> None:
+        problem = self.guards.disk.problem()
+        if problem:
+            self.metrics.rejected.labels("disk_full").inc()
+            raise Refused(ErrorCode.SERVER_ERROR, problem, CloseCode.INTERNAL)
+
+    async def _credential(self, secret: str) -> Grant | None:
+        """What a code or token grants; refused first if this address failed too often."""
+        wait = self.guards.failed_joins.wait(self.address)
+        if wait > 0:
+            self._throttled("failed joins", wait)
+        return await self._grant(secret)
+
+    def _failed_join(self, message: str) -> None:
+        self.guards.failed_joins.take(self.address)
+        self._unauthorized(message)
+
+    def _snapshot_budget(self, message: Hello) -> None:
+        """A hello that asks for the whole board (no last_seq) spends the address's budget."""
+        if message.last_seq and message.epoch:
+            return
+        if not self.guards.snapshots.take(self.address):
+            self._throttled("full-board requests", self.guards.snapshots.wait(self.address))
 
     async def _grant(self, secret: str) -> Grant | None:
         try:

@@ -20,11 +20,13 @@ from accord.protocol.model import Session
 from . import credentials
 from .commits import Committer
 from .config import ServerConfig
+from .guards import DiskGuard
 from .metrics import Metrics
 from .session_host import SessionHost
 from .store import (
     Append,
     Grant,
+    SessionCapReached,
     SessionInfo,
     Store,
     StoredEvent,
@@ -37,6 +39,10 @@ log = logging.getLogger("accord.server.hub")
 
 #: How often idle sessions are looked for and unloaded.
 SWEEP_SECONDS = 10.0
+#: How often, at most, abandoned sessions are looked for (and how many per look).
+EXPIRY_SECONDS = 3600.0
+EXPIRY_BATCH = 500
+DAY = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +60,15 @@ class Hub:
     """Finds, creates, loads and unloads session hosts."""
 
     def __init__(
-        self, config: ServerConfig, store: Store, committer: Committer, metrics: Metrics
+        self,
+        config: ServerConfig,
+        store: Store,
+        committer: Committer,
+        metrics: Metrics,
+        disk: DiskGuard | None = None,
     ) -> None:
         self._config = config
+        self._disk = disk
         self._store = store
         self._committer = committer
         self._metrics = metrics
@@ -141,14 +153,6 @@ class Hub:
         return Created(host=host, member_id=grant.member_id, secrets=secrets, retried=True)
 
     async def _create(self, question: str, name: str, department: str, claim: str) -> Created:
-        stored = await self._store.count()
-        self._metrics.sessions_stored.set(stored)
-        if stored >= self._config.max_sessions:
-            raise Refusal(
-                ErrorCode.LIMIT,
-                f"this relay holds its most sessions ({self._config.max_sessions});"
-                " ask its operator",
-            )
         now = time.time()
         session_id = credentials.new_session_id()
         created = rules.create_session(question, now)
@@ -182,9 +186,15 @@ class Hub:
             phase=session.phase,
             members=len(session.members),
         )
-        await self._store.create(
-            Append(session_id, expected_seq=0, events=blobs, summary=info, grants=grants)
-        )
+        append = Append(session_id, expected_seq=0, events=blobs, summary=info, grants=grants)
+        try:
+            await self._store.create(append, max_sessions=self._config.max_sessions)
+        except SessionCapReached:
+            raise Refusal(
+                ErrorCode.LIMIT,
+                f"this relay holds its most sessions ({self._config.max_sessions});"
+                " ask its operator",
+            ) from None
         host = self._new_host(session, epoch, blobs, snapshot_seq=0)
         self._metrics.created.inc()
         self._metrics.sessions_stored.inc()
@@ -270,6 +280,7 @@ class Hub:
             recent,
             snapshot_seq,
             self._session_closed,
+            self._disk,
         )
         host.start()
         self._hosts[session.id] = host
@@ -295,9 +306,19 @@ class Hub:
             log.error("could not write a decision record: %s", task.exception())
 
     async def _sweep(self) -> None:
+        retention = self._config.expire_after_days * DAY
+        expiry_every = min(EXPIRY_SECONDS, retention / 4) if retention else 0.0
+        pause = min(SWEEP_SECONDS, self._config.idle_unload, expiry_every or SWEEP_SECONDS)
+        last_expiry = time.monotonic()
         while True:
-            await asyncio.sleep(min(SWEEP_SECONDS, max(self._config.idle_unload, 0.05)))
+            await asyncio.sleep(max(pause, 0.05))
             now = time.monotonic()
+            if retention and now - last_expiry >= expiry_every:
+                last_expiry = now
+                try:
+                    await self._expire(time.time() - retention)
+                except StoreError as exc:
+                    log.error("could not expire old sessions: %s", exc)
             for session_id, host in list(self._hosts.items()):
                 if host.idle and now - host.idle_since >= self._config.idle_unload:
                     if self._hosts.get(session_id) is host:
@@ -305,6 +326,25 @@ class Hub:
                     await host.stop()
                     log.debug("session unloaded", extra={"session": session_id})
             self._metrics.sessions.set(len(self._hosts))
+
+    async def _expire(self, before: float) -> None:
+        """Delete sessions with no event since ``before``; a closed one's record is kept."""
+        for info in await self._store.stale(before, EXPIRY_BATCH):
+            host = self._hosts.get(info.id)
+            if host is not None:
+                if not host.idle:
+                    continue  # someone is connected: not abandoned
+                del self._hosts[info.id]
+                await host.stop()
+            if info.closed:
+                loaded = await read_session(self._store, info.id)
+                if loaded is not None:
+                    # The record first: if writing it fails, the session stays.
+                    await asyncio.to_thread(_keep_record, self._config.records_dir, loaded.session)
+            await self._store.delete(info.id)
+            self._metrics.expired.inc()
+            self._metrics.sessions_stored.dec()
+            log.info("session expired", extra={"session": info.id, "closed": info.closed})
 
 
 @dataclass(slots=True)
@@ -368,6 +408,14 @@ def _secrets(session_id: str, claim: str) -> Secrets:
         partner_code=credentials.claimed_code(claim, session_id, "partner"),
         observer_code=credentials.claimed_code(claim, session_id, "observer"),
     )
+
+
+def _keep_record(folder: Path, session: Session) -> None:
+    """Write a session's record unless both files are already there."""
+    if all((folder / f"{session.id}{suffix}").is_file() for suffix in (".md", ".json")):
+        return
+    data = json.dumps(record.record_data(session), indent=2, ensure_ascii=False)
+    _write_record(folder, session.id, record.record_markdown(session), data)
 
 
 def _write_record(folder: Path, session_id: str, markdown: str, data: str) -> None:

@@ -17,6 +17,7 @@ from .closing import abort
 from .commits import Committer
 from .config import ServerConfig
 from .connection import ClientHandler, Services
+from .guards import Guards
 from .hub import Hub
 from .metrics import Metrics
 from .routes import Routes
@@ -62,9 +63,10 @@ class Relay:
         self.metrics = Metrics()
         self.store: Store = store if store is not None else SqliteStore(config.db_path)
         self.committer = Committer(self.store, self.metrics)
-        self.hub = Hub(config, self.store, self.committer, self.metrics)
+        self.guards = Guards(config)
+        self.hub = Hub(config, self.store, self.committer, self.metrics, self.guards.disk)
         self.admission = Admission(config.max_connections, config.max_connections_per_ip)
-        self._services = Services(config, self.hub, self.store, self.metrics)
+        self._services = Services(config, self.hub, self.store, self.metrics, self.guards)
         self._server: Server | None = None
         self._tls = False
         self._closing = False
@@ -97,6 +99,7 @@ class Relay:
             self.admission,
             self.config.trust_proxy,
             lambda: self._closing,
+            self.guards.disk,
         )
         origins: list[Origin | None] | None = None
         if self.config.origins:

@@ -27,11 +27,14 @@ from accord.protocol.model import Role, Session
 from websockets.asyncio.server import ServerConnection
 
 from . import credentials
+from .budget import SessionBudget
 from .closing import close_or_abort
 from .commits import Committer
 from .config import ServerConfig
+from .guards import DiskGuard
 from .metrics import Metrics
 from .replay import missed_events, replay_frames
+from .snapshots import SnapshotCache, welcome_frame
 from .store import Append, Grant, SessionInfo, StoredEvent, StoreError, encode_event
 from .writer import FrameWriter
 
@@ -39,6 +42,8 @@ log = logging.getLogger("accord.server.session")
 
 #: Most requests handled (and committed) together; bounds latency under a backlog.
 MAX_BATCH = 256
+#: The ``by`` of events the relay makes itself (budget warnings).
+RELAY_AUTHOR = "relay"
 
 
 class HostGone(Exception):
@@ -102,8 +107,11 @@ class SessionHost:
         recent: list[StoredEvent],
         snapshot_seq: int,
         on_closed: Callable[[Session], None],
+        disk: DiskGuard | None = None,
     ) -> None:
         self.session = session
+        self._disk = disk
+        self._budget = SessionBudget(session, config.max_session_events, config.max_session_bytes)
         self.epoch = epoch
         self._config = config
         self._caps = config.caps
@@ -129,6 +137,7 @@ class SessionHost:
         #: claim digest -> member id, for joins with a claim made by this host: a retry
         #: that checked the store before that join committed still finds its member
         self._claimed: dict[str, str] = {}
+        self._snapshots = SnapshotCache()
 
     # ---- life cycle --------------------------------------------------------------
 
@@ -216,9 +225,9 @@ class SessionHost:
             if isinstance(request, CommandRequest):
                 closed_now |= self._command(request, outbox, new_events)
             elif isinstance(request, JoinRequest):
-                self._join(request, outbox, new_events, grants)
+                await self._join(request, outbox, new_events, grants)
             else:
-                self._attach(request, outbox)
+                await self._attach(request, outbox)
         if new_events or grants:
             append = Append(
                 session_id=self.session.id,
@@ -229,6 +238,10 @@ class SessionHost:
             )
             if self.session.seq - self._snapshot_seq >= self._config.snapshot_every:
                 append.snapshot = StoredEvent(self.session.seq, codec.encode_plain(self.session))
+                self._budget.measured(len(append.snapshot.blob))
+                if self._config.compact_events:
+                    # Keep a replay window's worth below the snapshot for resumes.
+                    append.compact_below = max(0, self._snapshot_seq - self._config.replay_window)
             try:
                 ok = await self._committer.commit(append)
             except StoreError as exc:
@@ -271,6 +284,7 @@ class SessionHost:
             return False
         now = time.time()
         try:
+            self._admit(self._budget.refusal(session, req.command))
             bodies = rules.decide(session, req.member_id, req.command, now, self._caps)
         except Refusal as refusal:
             self._metrics.commands.labels("rejected", str(refusal.code)).inc()
@@ -284,9 +298,30 @@ class SessionHost:
         for body in bodies:
             self._apply(body, req.member_id, req.op, now, outbox, new)
             closed |= isinstance(body, SessionClosed)
+        self._warn(now, outbox, new)
         return closed
 
-    def _join(
+    def _admit(self, over_budget: Refusal | None) -> None:
+        """Refuse a write when the disk is nearly full or the session is over a budget.
+
+        Raises:
+            Refusal: ``server_error`` for the disk, ``limit`` for a budget.
+        """
+        if self._disk is not None:
+            self._disk.check()
+        if over_budget is not None:
+            raise over_budget
+
+    def _warn(self, now: float, outbox: list[Write], new: list[StoredEvent]) -> None:
+        """Append the budget warnings that are due (the relay is their author)."""
+        for warning in self._budget.warnings(self.session):
+            log.warning(
+                "session nears a budget",
+                extra={"session": self.session.id, "budget": warning.budget, "used": warning.used},
+            )
+            self._apply(warning, RELAY_AUTHOR, "", now, outbox, new)
+
+    async def _join(
         self,
         req: JoinRequest,
         outbox: list[Write],
@@ -297,10 +332,11 @@ class SessionHost:
         claimed = self._claimed.get(key) if key else None
         if claimed is not None:  # a retry of a join this host already made: resume
             resume = AttachRequest(req.conn, claimed, token=req.claim, done=req.done)
-            self._attach(resume, outbox)
+            await self._attach(resume, outbox)
             return
         now = time.time()
         try:
+            self._admit(self._budget.join_refusal(self.session))
             body = rules.join(self.session, req.name, req.role, req.department, now, self._caps)
         except Refusal as refusal:
             req.done.set_exception(refusal)
@@ -318,10 +354,10 @@ class SessionHost:
         )
         if key:
             self._claimed[key] = member_id
-        welcome = self._snapshot_welcome(member_id, token=token)
-        self._subscribe(req.conn, member_id, welcome, [], outbox, req.done)
+        welcome, snapshot = await self._snapshot_welcome(member_id, token=token)
+        self._subscribe(req.conn, member_id, welcome, [], outbox, req.done, snapshot)
 
-    def _attach(self, req: AttachRequest, outbox: list[Write]) -> None:
+    async def _attach(self, req: AttachRequest, outbox: list[Write]) -> None:
         session = self.session
         member = session.members.get(req.member_id)
         if member is None:
@@ -336,8 +372,11 @@ class SessionHost:
                 "mode": "snapshot" if replay is None else "replay",
             },
         )
+        snapshot: bytes | None = None
         if replay is None:
-            welcome = self._snapshot_welcome(req.member_id, token=req.token, secrets=req.secrets)
+            welcome, snapshot = await self._snapshot_welcome(
+                req.member_id, token=req.token, secrets=req.secrets
+            )
             if req.last_seq or req.epoch:
                 self._metrics.snapshots.inc()
             frames: list[bytes] = []
@@ -355,7 +394,7 @@ class SessionHost:
             )
             self._metrics.replays.inc()
             frames = replay_frames(session, replay, req.member_id)
-        self._subscribe(req.conn, req.member_id, welcome, frames, outbox, req.done)
+        self._subscribe(req.conn, req.member_id, welcome, frames, outbox, req.done, snapshot)
 
     def _replayable(self, req: AttachRequest) -> list[StoredEvent] | None:
         """The events a resuming member missed, or None if it needs a snapshot."""
@@ -383,6 +422,7 @@ class SessionHost:
         reducer.apply_event(self.session, event)
         new.append(stored)
         self._recent.append(stored)
+        self._budget.grew(len(stored.blob))
         started = time.perf_counter()
         groups: dict[str, tuple[bytes, list[ServerConnection]]] = {}
         for member_id, conns in self.listeners.items():
@@ -406,23 +446,25 @@ class SessionHost:
 
         outbox.append(fan_out)
 
-    def _snapshot_welcome(
+    async def _snapshot_welcome(
         self, member_id: str, token: str = "", secrets: Secrets | None = None
-    ) -> Welcome:
+    ) -> tuple[Welcome, bytes]:
+        """A snapshot welcome, and its snapshot encoded apart (cached; big ones off the loop)."""
         member = self.session.members[member_id]
-        return Welcome(
+        snapshot = await self._snapshots.encoded(self.session, member_id, self._budget.size)
+        welcome = Welcome(
             session_id=self.session.id,
             member_id=member_id,
             role=member.role,
             epoch=self.epoch,
             seq=self.session.seq,
             mode="snapshot",
-            snapshot=views.project_session(self.session, member_id),
             token=token,
             secrets=secrets,
             online=[],
             server_time=time.time(),
         )
+        return welcome, snapshot
 
     def _subscribe(
         self,
@@ -432,6 +474,7 @@ class SessionHost:
         replay: list[bytes],
         outbox: list[Write],
         done: asyncio.Future[str],
+        snapshot: bytes | None = None,
     ) -> None:
         """Listen from now on; the welcome (and replay) go out in order after the commit."""
         first = member_id not in self.listeners
@@ -445,7 +488,8 @@ class SessionHost:
                 return
             welcome.online = sorted(self.listeners)
             welcome.server_time = time.time()
-            self._send(codec.encode(welcome), [conn])
+            frame = codec.encode(welcome) if snapshot is None else welcome_frame(welcome, snapshot)
+            self._send(frame, [conn])
             for frame in replay:
                 self._send(frame, [conn])
             self._welcomed.add(conn)

@@ -15,6 +15,7 @@ from accord.protocol.model import Session
 from .store import (
     Append,
     Grant,
+    SessionCapReached,
     SessionInfo,
     StoredEvent,
     StoreError,
@@ -158,13 +159,23 @@ class SqliteStore:
                 "INSERT OR REPLACE INTO snapshots (session_id, seq, blob) VALUES (?, ?, ?)",
                 (entry.session_id, entry.snapshot.seq, entry.snapshot.blob),
             )
+        if entry.compact_below > 0:
+            db.execute(
+                "DELETE FROM events WHERE session_id = ? AND seq < ?",
+                (entry.session_id, entry.compact_below),
+            )
 
-    async def create(self, append: Append) -> None:
-        """Store a new session with its first events and grants."""
+    async def create(self, append: Append, max_sessions: int = 0) -> None:
+        """Store a new session with its first events and grants, under the session cap."""
         info = append.summary
 
         def work(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")
+            if max_sessions > 0:
+                stored = db.execute("SELECT count(*) FROM sessions").fetchone()[0]
+                if stored >= max_sessions:
+                    db.execute("ROLLBACK")
+                    raise SessionCapReached(f"the store holds its most sessions ({stored})")
             db.execute(
                 "INSERT INTO sessions (id, epoch, question, created_at, updated_at, seq, phase,"
                 " members, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -313,6 +324,19 @@ class SqliteStore:
 
         def work(db: sqlite3.Connection) -> int:
             return int(db.execute("SELECT count(*) FROM sessions").fetchone()[0])
+
+        return await self._run(work)
+
+    async def stale(self, before: float, limit: int) -> list[SessionInfo]:
+        """Up to ``limit`` sessions whose last change is older than ``before``, oldest first."""
+
+        def work(db: sqlite3.Connection) -> list[SessionInfo]:
+            rows = db.execute(
+                f"SELECT {_INFO_COLUMNS} FROM sessions WHERE updated_at < ?"
+                " ORDER BY updated_at LIMIT ?",
+                (before, limit),
+            )
+            return [_info(r) for r in rows]
 
         return await self._run(work)
 

@@ -28,6 +28,10 @@ class StoreError(Exception):
     """The store could not do what was asked (disk full, locked, corrupt, ...)."""
 
 
+class SessionCapReached(StoreError):
+    """``create`` found the store already holding its most sessions; nothing was written."""
+
+
 def encode_event(event: Event) -> bytes:
     """The stored form of an event."""
     return codec.encode_plain(event)
@@ -105,6 +109,8 @@ class Append:
     summary: SessionInfo
     grants: list[tuple[str, Grant]] = field(default_factory=list)  # (digest, grant)
     snapshot: StoredEvent | None = None  # (seq, session blob)
+    #: above 0: stored events with a lower seq may be deleted (they are behind a snapshot)
+    compact_below: int = 0
 
 
 class Store(Protocol):
@@ -116,8 +122,13 @@ class Store(Protocol):
     async def close(self) -> None:
         """Finish pending work and release the store."""
 
-    async def create(self, append: Append) -> None:
-        """Store a new session with its first events and grants."""
+    async def create(self, append: Append, max_sessions: int = 0) -> None:
+        """Store a new session with its first events and grants.
+
+        With ``max_sessions`` above 0, the count of stored sessions is checked in
+        the same transaction as the insert, so concurrent creates never overshoot:
+        raises ``SessionCapReached`` when the store already holds that many.
+        """
 
     async def append(self, batch: Sequence[Append]) -> list[bool]:
         """Commit a batch in one transaction; per entry, False if its expected seq was stale."""
@@ -136,6 +147,9 @@ class Store(Protocol):
 
     async def count(self) -> int:
         """How many sessions are stored."""
+
+    async def stale(self, before: float, limit: int) -> list[SessionInfo]:
+        """Up to ``limit`` sessions whose last change (``updated_at``) is older than ``before``."""
 
     async def grant(self, secret_digest: str) -> Grant | None:
         """What a secret (by its digest) grants, if anything."""
