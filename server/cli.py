@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -28,7 +29,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("accord.server")
 
 #: Settings with a hand-written flag (or none); every other setting gets ``--name-with-dashes``.
-_SPECIAL = {"data_dir", "log_level", "origins", "admin_token", "tls_cert", "tls_key"}
+_SPECIAL = {
+    "data_dir",
+    "log_level",
+    "origins",
+    "admin_token",
+    "tls_cert",
+    "tls_key",
+    "ballot_key_file",
+}
 
 _HELP = {
     "host": "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
@@ -131,6 +140,13 @@ def _add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", choices=LOG_LEVELS, help="log detail (default info)")
     parser.add_argument("--tls-cert", type=Path, metavar="FILE", help="PEM certificate chain")
     parser.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key")
+    parser.add_argument(
+        "--ballot-key-file",
+        type=Path,
+        metavar="FILE",
+        help="key that seals ballots in the database, made 0600 if missing "
+        "(default DATA_DIR/ballot.key; back it up with the database)",
+    )
     parser.add_argument(
         "--origin",
         dest="origins",
@@ -241,6 +257,7 @@ async def _serve(config: ServerConfig) -> int:
 
 
 def run_sessions(args: argparse.Namespace) -> int:
+    from .sealing import Sealer, SealError
     from .storage import SqliteStore
     from .store import StoreError
 
@@ -256,8 +273,11 @@ def run_sessions(args: argparse.Namespace) -> int:
             return 0
         print(f"accord sessions: no sessions stored in {config.data_dir}", file=sys.stderr)
         return 1
+    sealer = Sealer(config.ballot_key_path)
+    with contextlib.suppress(SealError, OSError):
+        sealer.load(create=False)  # without it, reading sealed ballots fails with a clear line
     try:
-        return asyncio.run(_sessions(args, SqliteStore(config.db_path)))
+        return asyncio.run(_sessions(args, SqliteStore(config.db_path, sealer)))
     except StoreError as exc:
         print(f"accord sessions: {exc}", file=sys.stderr)
         return 1
@@ -278,7 +298,7 @@ async def _sessions(args: argparse.Namespace, store: SqliteStore) -> int:
             return await _list(store, args.json)
         if args.action == "renew-epochs":
             return await _renew(store, args.session_ids)
-        loaded = await read_session(store, args.session_id)
+        loaded = await read_session(store, args.session_id, store.sealer)
         if loaded is None:
             print(f"accord sessions: no session {args.session_id}", file=sys.stderr)
             return 1

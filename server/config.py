@@ -88,6 +88,8 @@ class ServerConfig:
     expire_after_days: float = 90.0  # a session with no event for this long is deleted
     compact_events: bool = True  # drop stored events well behind the latest snapshot
     min_free_disk_mb: int = 256  # below this much free space, writes are refused
+    # At rest: the key that seals ballots in the database (default: DATA_DIR/ballot.key).
+    ballot_key_file: Path | None = None
 
     @property
     def caps(self) -> Caps:
@@ -107,6 +109,11 @@ class ServerConfig:
     def db_path(self) -> Path:
         """The SQLite file inside the data dir."""
         return self.data_dir / "accord.sqlite3"
+
+    @property
+    def ballot_key_path(self) -> Path:
+        """The file holding the key that seals ballots at rest."""
+        return self.ballot_key_file or self.data_dir / "ballot.key"
 
     @property
     def records_dir(self) -> Path:

@@ -22,6 +22,8 @@ from .commits import Committer
 from .config import ServerConfig
 from .guards import DiskGuard
 from .metrics import Metrics
+from .private import private_dir, write_private
+from .sealing import Sealer
 from .session_host import SessionHost
 from .store import (
     Append,
@@ -66,8 +68,10 @@ class Hub:
         committer: Committer,
         metrics: Metrics,
         disk: DiskGuard | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self._config = config
+        self._sealer = sealer
         self._disk = disk
         self._store = store
         self._committer = committer
@@ -163,8 +167,8 @@ class Hub:
             Event(seq=1, at=now, by=member_id, body=created),
             Event(seq=2, at=now, by=member_id, body=joined),
         ]
-        blobs = [StoredEvent(e.seq, encode_event(e)) for e in events]
-        session = reducer.replay(session_id, [decode_event(b.blob) for b in blobs])
+        blobs = [StoredEvent(e.seq, encode_event(e, self._sealer)) for e in events]
+        session = reducer.replay(session_id, [decode_event(b.blob, self._sealer) for b in blobs])
         secrets = _secrets(session_id, claim)
         grants = [
             (
@@ -234,7 +238,7 @@ class Hub:
             del self._loading[session_id]
 
     async def _load(self, session_id: str) -> SessionHost | None:
-        loaded = await read_session(self._store, session_id)
+        loaded = await read_session(self._store, session_id, self._sealer)
         if loaded is None:
             return None
         session, epoch, base = loaded.session, loaded.info.epoch, loaded.snapshot_seq
@@ -281,6 +285,7 @@ class Hub:
             snapshot_seq,
             self._session_closed,
             self._disk,
+            self._sealer,
         )
         host.start()
         self._hosts[session.id] = host
@@ -337,7 +342,7 @@ class Hub:
                 del self._hosts[info.id]
                 await host.stop()
             if info.closed:
-                loaded = await read_session(self._store, info.id)
+                loaded = await read_session(self._store, info.id, self._sealer)
                 if loaded is not None:
                     # The record first: if writing it fails, the session stays.
                     await asyncio.to_thread(_keep_record, self._config.records_dir, loaded.session)
@@ -358,8 +363,12 @@ class Loaded:
     tail: list[StoredEvent]
 
 
-async def read_session(store: Store, session_id: str) -> Loaded | None:
+async def read_session(
+    store: Store, session_id: str, sealer: Sealer | None = None
+) -> Loaded | None:
     """Rebuild a stored session: its snapshot plus a replay of the events after it.
+
+    ``sealer`` opens sealed ballots in the events (the store opens its snapshot's).
 
     Raises:
         StoreError: if it cannot be read or rebuilt at all.
@@ -377,7 +386,7 @@ async def read_session(store: Store, session_id: str) -> Loaded | None:
         if stored.seq != expected:
             intact = False  # a hole: what follows it cannot be applied
             break
-        events.append(decode_event(stored.blob))
+        events.append(decode_event(stored.blob, sealer))
         expected += 1
     if snapshot is None:
         if not events or not isinstance(events[0].body, SessionCreated):
@@ -419,10 +428,7 @@ def _keep_record(folder: Path, session: Session) -> None:
 
 
 def _write_record(folder: Path, session_id: str, markdown: str, data: str) -> None:
-    """Write both record files, each replaced atomically so readers never see half a file."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write both record files (0600 in a 0700 folder), each replaced atomically."""
+    private_dir(folder)
     for suffix, text in ((".json", data + "\n"), (".md", markdown)):
-        final = folder / f"{session_id}{suffix}"
-        partial = final.with_suffix(suffix + ".partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(final)
+        write_private(folder / f"{session_id}{suffix}", text.encode("utf-8"))

@@ -34,8 +34,17 @@ from .config import ServerConfig
 from .guards import DiskGuard
 from .metrics import Metrics
 from .replay import missed_events, replay_frames
+from .sealing import Sealer
 from .snapshots import SnapshotCache, welcome_frame
-from .store import Append, Grant, SessionInfo, StoredEvent, StoreError, encode_event
+from .store import (
+    Append,
+    Grant,
+    SessionInfo,
+    StoredEvent,
+    StoreError,
+    encode_event,
+    encode_session,
+)
 from .writer import FrameWriter
 
 log = logging.getLogger("accord.server.session")
@@ -108,8 +117,10 @@ class SessionHost:
         snapshot_seq: int,
         on_closed: Callable[[Session], None],
         disk: DiskGuard | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.session = session
+        self._sealer = sealer
         self._disk = disk
         self._budget = SessionBudget(session, config.max_session_events, config.max_session_bytes)
         self.epoch = epoch
@@ -237,7 +248,8 @@ class SessionHost:
                 grants=grants,
             )
             if self.session.seq - self._snapshot_seq >= self._config.snapshot_every:
-                append.snapshot = StoredEvent(self.session.seq, codec.encode_plain(self.session))
+                blob = encode_session(self.session, self._sealer)
+                append.snapshot = StoredEvent(self.session.seq, blob)
                 self._budget.measured(len(append.snapshot.blob))
                 if self._config.compact_events:
                     # Keep a replay window's worth below the snapshot for resumes.
@@ -393,7 +405,7 @@ class SessionHost:
                 server_time=time.time(),
             )
             self._metrics.replays.inc()
-            frames = replay_frames(session, replay, req.member_id)
+            frames = replay_frames(session, replay, req.member_id, self._sealer)
         self._subscribe(req.conn, req.member_id, welcome, frames, outbox, req.done, snapshot)
 
     def _replayable(self, req: AttachRequest) -> list[StoredEvent] | None:
@@ -418,7 +430,7 @@ class SessionHost:
         event = Event(seq=self.session.seq + 1, at=now, by=by, body=body, op=op)
         # Encode before applying: the session keeps references into the body and
         # later events mutate them, so this is the only moment the bytes are right.
-        stored = StoredEvent(event.seq, encode_event(event))
+        stored = StoredEvent(event.seq, encode_event(event, self._sealer))
         reducer.apply_event(self.session, event)
         new.append(stored)
         self._recent.append(stored)

@@ -12,6 +12,8 @@ from typing import TypeVar
 
 from accord.protocol.model import Session
 
+from .private import private_dir, private_file, touch_private
+from .sealing import Sealer
 from .store import (
     Append,
     Grant,
@@ -73,8 +75,10 @@ class SqliteStore:
     acknowledged event survives a crash of the process or the machine.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sealer: Sealer | None = None) -> None:
         self.path = path
+        #: opens sealed ballots in stored snapshots (the relay's ballot key)
+        self.sealer = sealer
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-store")
         self._db: sqlite3.Connection | None = None
 
@@ -96,7 +100,8 @@ class SqliteStore:
 
     def _open(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            touch_private(self.path)  # SQLite gives the -wal and -shm files its mode
             db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_WAIT)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open ({exc})") from exc
@@ -113,6 +118,8 @@ class SqliteStore:
                 )
             db.executescript(_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            for suffix in ("-wal", "-shm"):  # made before this relay's time, maybe looser
+                private_file(self.path.with_name(self.path.name + suffix))
         except sqlite3.Error as exc:
             db.close()
             raise StoreError(f"{self.path}: {exc}") from exc
@@ -298,7 +305,8 @@ class SqliteStore:
         row = await self._run(work)
         if row is None:
             return None
-        return _decoded(session_id, row[0], row[1], decode_session)
+        sealer = self.sealer
+        return _decoded(session_id, row[0], row[1], lambda b: decode_session(b, sealer))
 
     async def info(self, session_id: str) -> SessionInfo | None:
         """A session's summary row, or None if there is no such session."""

@@ -9,6 +9,7 @@ non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import sys
@@ -548,13 +549,18 @@ def _write_record(session: Any, fmt: str, output: Path | None) -> int:
 async def _export(folder: Path, wanted: str, fmt: str, output: Path | None) -> int:
     from accord.server.config import ServerConfig
     from accord.server.hub import read_session
+    from accord.server.sealing import Sealer, SealError
     from accord.server.storage import SqliteStore
     from accord.server.store import StoreError
 
-    db = ServerConfig(data_dir=folder).db_path
+    config = ServerConfig(data_dir=folder)
+    db = config.db_path
     if not db.is_file():
         raise CliError(f"no sessions are stored in {folder} (use --data-dir for a relay's data)")
-    store = SqliteStore(db)
+    sealer = Sealer(config.ballot_key_path)  # ballots are sealed at rest with this key
+    with contextlib.suppress(SealError, OSError):
+        sealer.load(create=False)
+    store = SqliteStore(db, sealer)
     try:
         await store.open()
         sessions = sorted(await store.sessions(), key=lambda s: -max(s.updated_at, s.created_at))
@@ -565,7 +571,7 @@ async def _export(folder: Path, wanted: str, fmt: str, output: Path | None) -> i
             )
         if len(matches) > 1:
             raise CliError(f"{wanted!r} matches {len(matches)} sessions; give more of the id")
-        loaded = await read_session(store, matches[0].id)
+        loaded = await read_session(store, matches[0].id, sealer)
         if loaded is None:
             raise CliError(f"session {matches[0].id} could not be read")
     except StoreError as exc:
