@@ -289,6 +289,21 @@ class BudgetWarned:
     limit: Seq
 
 
+@dataclass(slots=True)
+class MemberRemoved:
+    """The facilitator removed a member; what they contributed stays."""
+
+    KIND: ClassVar[str] = "member_removed"
+    member_id: Id
+
+
+@dataclass(slots=True)
+class CodesRotated:
+    """The facilitator replaced the join codes; the old ones no longer work."""
+
+    KIND: ClassVar[str] = "codes_rotated"
+
+
 EventBody = (
     SessionCreated
     | MemberJoined
@@ -319,6 +334,8 @@ EventBody = (
     | DecisionRecorded
     | SessionClosed
     | BudgetWarned
+    | MemberRemoved
+    | CodesRotated
 )
 
 EVENT_TYPES: tuple[type, ...] = EventBody.__args__

@@ -31,6 +31,7 @@ REASONS: dict[CloseCode, str] = {
     CloseCode.SLOW_CONSUMER: "too far behind; reconnect and resume",
     CloseCode.SESSION_GONE: "session gone",
     CloseCode.BAD_HELLO: "bad hello",
+    CloseCode.MEMBER_REMOVED: "removed from the session",
 }
 
 

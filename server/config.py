@@ -62,7 +62,9 @@ class ServerConfig:
     max_connections: int = 5000
     max_connections_per_ip: int = 200
     max_sessions: int = 10000
-    max_members: int = 200
+    max_members: int = 200  # the facilitator and participants
+    max_observers: int = 200  # observers have their own seats
+    max_partners: int = 20  # so do partners
     max_cards: int = L.MAX_CARDS
     max_needs: int = L.MAX_NEEDS
     max_options: int = L.MAX_OPTIONS
@@ -103,6 +105,8 @@ class ServerConfig:
             options=self.max_options,
             notes=self.max_notes,
             votes=self.max_votes,
+            observers=self.max_observers,
+            partners=self.max_partners,
         )
 
     @property
@@ -134,6 +138,8 @@ _BOUNDS: dict[str, tuple[float, float | None]] = {
     "max_connections_per_ip": (1, None),
     "max_sessions": (1, None),
     "max_members": (2, L.MAX_MEMBERS),
+    "max_observers": (0, L.MAX_MEMBERS),
+    "max_partners": (0, L.MAX_MEMBERS),
     "max_cards": (0, L.MAX_CARDS),
     "max_needs": (0, L.MAX_NEEDS),
     "max_options": (1, L.MAX_OPTIONS),

@@ -81,6 +81,7 @@ class ClientHandler:
         self.address = client_address(conn, conn.request, self.config.trust_proxy)
         self.host: SessionHost | None = None
         self.member_id = ""
+        self.token = ""  # the member token or facilitator key this connection presented
         self.welcomed = False
 
     async def serve(self) -> None:
@@ -216,6 +217,7 @@ class ClientHandler:
             ) from None
         if created.retried and charged:  # a retry made nothing new: it costs nothing
             self.guards.creates.give_back(self.address)
+        self.token = created.secrets.facilitator_key
         request = AttachRequest(
             self.conn,
             created.member_id,
@@ -230,6 +232,7 @@ class ClientHandler:
             self._failed_join("this member token is not known here")
             return
         self._snapshot_budget(message)
+        self.token = message.token
         request = AttachRequest(
             self.conn, grant.member_id, last_seq=message.last_seq, epoch=message.epoch
         )
@@ -393,7 +396,9 @@ class ClientHandler:
                 continue
             if isinstance(message, Cmd):
                 try:
-                    host.submit(CommandRequest(self.conn, self.member_id, message.op, message.c))
+                    host.submit(
+                        CommandRequest(self.conn, self.member_id, message.op, message.c, self.token)
+                    )
                 except HostGone as exc:
                     raise Refused(ErrorCode.SERVER_ERROR, str(exc), CloseCode.INTERNAL) from None
             elif isinstance(message, Ping):

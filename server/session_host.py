@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from accord.protocol import codec, reducer, rules, views
-from accord.protocol.commands import Command
+from accord.protocol.commands import Command, RotateCodes
 from accord.protocol.errors import CloseCode, ErrorCode, Refusal
 from accord.protocol.events import Event, EventBody, SessionClosed
 from accord.protocol.messages import Ack, Error, Presence, Secrets, Welcome
@@ -32,6 +32,7 @@ from .closing import close_or_abort
 from .commits import Committer
 from .config import ServerConfig
 from .guards import DiskGuard
+from .membership import credential_changes, rotated_secrets, rotation
 from .metrics import Metrics
 from .replay import missed_events, replay_frames
 from .sealing import Sealer
@@ -67,6 +68,7 @@ class CommandRequest:
     member_id: str
     op: str
     command: Command
+    token: str = ""  # the credential this connection said hello with (for rotate_codes)
 
 
 @dataclass(eq=False, slots=True)
@@ -227,26 +229,18 @@ class SessionHost:
                     self._queue.task_done()
 
     async def _handle(self, batch: list[Request]) -> None:
-        start_seq = self.session.seq
         outbox: list[Write] = []
-        new_events: list[StoredEvent] = []
-        grants: list[tuple[str, Grant]] = []
+        append = Append(self.session.id, self.session.seq, [], self.summary())
         closed_now = False
         for request in batch:
             if isinstance(request, CommandRequest):
-                closed_now |= self._command(request, outbox, new_events)
+                closed_now |= self._command(request, outbox, append)
             elif isinstance(request, JoinRequest):
-                await self._join(request, outbox, new_events, grants)
+                await self._join(request, outbox, append.events, append.grants)
             else:
                 await self._attach(request, outbox)
-        if new_events or grants:
-            append = Append(
-                session_id=self.session.id,
-                expected_seq=start_seq,
-                events=new_events,
-                summary=self.summary(),
-                grants=grants,
-            )
+        if append.events or append.grants:
+            append.summary = self.summary()
             if self.session.seq - self._snapshot_seq >= self._config.snapshot_every:
                 blob = encode_session(self.session, self._sealer)
                 append.snapshot = StoredEvent(self.session.seq, blob)
@@ -287,17 +281,24 @@ class SessionHost:
 
     # ---- the three kinds of request --------------------------------------------------
 
-    def _command(self, req: CommandRequest, outbox: list[Write], new: list[StoredEvent]) -> bool:
+    def _command(self, req: CommandRequest, outbox: list[Write], append: Append) -> bool:
         session = self.session
+        new = append.events
         seen = rules.retried_seq(session, req.member_id, req.op)
         if seen is not None:
             self._metrics.duplicates.inc()
-            outbox.append((codec.encode(Ack(op=req.op, seq=seen, duplicate=True)), [req.conn]))
+            again = None
+            if isinstance(req.command, RotateCodes) and req.token:  # show the codes again
+                again = rotated_secrets(req.token, session.id, seen)
+            ack = Ack(op=req.op, seq=seen, duplicate=True, secrets=again)
+            outbox.append((codec.encode(ack), [req.conn]))
             return False
         now = time.time()
         try:
             self._admit(self._budget.refusal(session, req.command))
             bodies = rules.decide(session, req.member_id, req.command, now, self._caps)
+            if isinstance(req.command, RotateCodes) and not req.token:
+                raise Refusal(ErrorCode.UNAUTHORIZED, "reconnect with your facilitator key")
         except Refusal as refusal:
             self._metrics.commands.labels("rejected", str(refusal.code)).inc()
             error = Error(code=refusal.code.value, message=refusal.message, op=req.op)
@@ -305,13 +306,28 @@ class SessionHost:
             return False
         self._metrics.accepted.inc()
         last = session.seq + len(bodies)
-        outbox.append((codec.encode(Ack(op=req.op, seq=last)), [req.conn]))
+        secrets = rotation(bodies, req.token, session.id, last)
+        outbox.append((codec.encode(Ack(op=req.op, seq=last, secrets=secrets)), [req.conn]))
         closed = False
         for body in bodies:
             self._apply(body, req.member_id, req.op, now, outbox, new)
             closed |= isinstance(body, SessionClosed)
+        for member_id in credential_changes(bodies, secrets, session.id, append):
+            self._remove(member_id, outbox)
         self._warn(now, outbox, new)
         return closed
+
+    def _remove(self, member_id: str, outbox: list[Write]) -> None:
+        """After the commit, close a removed member's connections (they got the event first)."""
+        for key in [k for k, m in self._claimed.items() if m == member_id]:
+            del self._claimed[key]
+        log.info("member removed", extra={"session": self.session.id, "member": member_id})
+
+        def close_now() -> None:
+            for conn in list(self.listeners.get(member_id, ())):
+                self._close(conn, CloseCode.MEMBER_REMOVED, "")
+
+        outbox.append(close_now)
 
     def _admit(self, over_budget: Refusal | None) -> None:
         """Refuse a write when the disk is nearly full or the session is over a budget.
@@ -372,8 +388,9 @@ class SessionHost:
     async def _attach(self, req: AttachRequest, outbox: list[Write]) -> None:
         session = self.session
         member = session.members.get(req.member_id)
-        if member is None:
-            req.done.set_exception(Refusal(ErrorCode.UNAUTHORIZED, "no such member here"))
+        if member is None or member.removed:
+            why = "no such member here" if member is None else "you were removed from this session"
+            req.done.set_exception(Refusal(ErrorCode.UNAUTHORIZED, why))
             return
         replay = self._replayable(req)
         log.debug(

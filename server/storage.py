@@ -155,6 +155,15 @@ class SqliteStore:
             "INSERT INTO events (session_id, seq, blob) VALUES (?, ?, ?)",
             [(entry.session_id, e.seq, e.blob) for e in entry.events],
         )
+        if entry.revoke_codes:
+            db.execute(
+                "DELETE FROM grants WHERE session_id = ? AND member_id = ''", (entry.session_id,)
+            )
+        if entry.revoke_members:
+            db.executemany(
+                "DELETE FROM grants WHERE session_id = ? AND member_id = ?",
+                [(entry.session_id, m) for m in entry.revoke_members],
+            )
         if entry.grants:  # most appends have none; each statement costs a GIL round trip
             db.executemany(
                 "INSERT OR REPLACE INTO grants (digest, session_id, role, member_id)"

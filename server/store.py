@@ -175,6 +175,10 @@ class Append:
     snapshot: StoredEvent | None = None  # (seq, session blob)
     #: above 0: stored events with a lower seq may be deleted (they are behind a snapshot)
     compact_below: int = 0
+    #: member ids whose tokens stop working (removed members); applied before ``grants``
+    revoke_members: list[str] = field(default_factory=list)
+    #: True: every join code of the session stops working (before ``grants`` adds new ones)
+    revoke_codes: bool = False
 
 
 class Store(Protocol):
