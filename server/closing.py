@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from accord.protocol.errors import CloseCode
+from accord.protocol.errors import CloseCode, ErrorCode
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -89,3 +89,13 @@ async def drain_and_close(conn: ServerConnection, code: CloseCode) -> None:
         abort(conn)
     finally:
         await closing
+
+
+class Refused(Exception):
+    """The connection must end: an error frame is sent, then a close with ``close_code``."""
+
+    def __init__(self, code: ErrorCode, message: str, close_code: CloseCode) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.close_code = close_code

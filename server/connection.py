@@ -17,19 +17,14 @@ from websockets.exceptions import ConnectionClosed
 
 from . import credentials
 from .admission import client_address
-from .closing import CLOSE_DEADLINE, abort, drain_and_close
+from .closing import CLOSE_DEADLINE, Refused, abort, drain_and_close
 from .config import ServerConfig
 from .guards import Guards, slow_down
 from .hub import Hub
 from .metrics import Metrics
 from .ratelimit import TokenBucket
-from .session_host import (
-    AttachRequest,
-    CommandRequest,
-    HostGone,
-    JoinRequest,
-    SessionHost,
-)
+from .requests import AttachRequest, CommandRequest, HostGone, JoinRequest
+from .session_host import SessionHost
 from .store import Grant, Store, StoreError
 
 log = logging.getLogger("accord.server.connection")
@@ -47,16 +42,6 @@ class Services:
     store: Store
     metrics: Metrics
     guards: Guards
-
-
-class Refused(Exception):
-    """The connection must end: an error frame is sent, then a close with ``close_code``."""
-
-    def __init__(self, code: ErrorCode, message: str, close_code: CloseCode) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.close_code = close_code
 
 
 def _op_of(data: bytes) -> str:

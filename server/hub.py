@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from accord.protocol import record, reducer, rules
+from accord.protocol import reducer, rules
 from accord.protocol.errors import ErrorCode, Refusal
-from accord.protocol.events import Event, SessionCreated
+from accord.protocol.events import Event
 from accord.protocol.messages import Secrets
 from accord.protocol.model import Session
 
@@ -21,8 +19,10 @@ from . import credentials
 from .commits import Committer
 from .config import ServerConfig
 from .guards import DiskGuard
+from .loading import Loaded as Loaded  # re-exported: callers read sessions through the hub
+from .loading import read_session as read_session
 from .metrics import Metrics
-from .private import private_dir, write_private
+from .records import keep_record, render_record, write_record
 from .sealing import Sealer
 from .session_host import SessionHost
 from .store import (
@@ -297,10 +297,9 @@ class Hub:
     def _session_closed(self, session: Session) -> None:
         """Write the decision record next to the data when a session closes."""
         folder = self._config.records_dir
-        markdown = record.record_markdown(session)
-        data = json.dumps(record.record_data(session), indent=2, ensure_ascii=False)
+        markdown, data = render_record(session)
         task = asyncio.create_task(
-            asyncio.to_thread(_write_record, folder, session.id, markdown, data)
+            asyncio.to_thread(write_record, folder, session.id, markdown, data)
         )
         self._background.add(task)
         task.add_done_callback(self._record_written)
@@ -345,61 +344,11 @@ class Hub:
                 loaded = await read_session(self._store, info.id, self._sealer)
                 if loaded is not None:
                     # The record first: if writing it fails, the session stays.
-                    await asyncio.to_thread(_keep_record, self._config.records_dir, loaded.session)
+                    await asyncio.to_thread(keep_record, self._config.records_dir, loaded.session)
             await self._store.delete(info.id)
             self._metrics.expired.inc()
             self._metrics.sessions_stored.dec()
             log.info("session expired", extra={"session": info.id, "closed": info.closed})
-
-
-@dataclass(slots=True)
-class Loaded:
-    """A stored session rebuilt in memory, and how it was rebuilt."""
-
-    info: SessionInfo
-    session: Session
-    intact: bool  # False if the log had a hole or ended before the stored seq
-    snapshot_seq: int
-    tail: list[StoredEvent]
-
-
-async def read_session(
-    store: Store, session_id: str, sealer: Sealer | None = None
-) -> Loaded | None:
-    """Rebuild a stored session: its snapshot plus a replay of the events after it.
-
-    ``sealer`` opens sealed ballots in the events (the store opens its snapshot's).
-
-    Raises:
-        StoreError: if it cannot be read or rebuilt at all.
-    """
-    info = await store.info(session_id)
-    if info is None:
-        return None
-    snapshot = await store.snapshot(session_id)
-    base = snapshot.seq if snapshot is not None else 0
-    tail = await store.events_after(session_id, base)
-    events: list[Event] = []
-    expected = base + 1
-    intact = True
-    for stored in tail:
-        if stored.seq != expected:
-            intact = False  # a hole: what follows it cannot be applied
-            break
-        events.append(decode_event(stored.blob, sealer))
-        expected += 1
-    if snapshot is None:
-        if not events or not isinstance(events[0].body, SessionCreated):
-            raise StoreError(
-                f"session {session_id}: neither a snapshot nor the start of its log is stored"
-            )
-        session = reducer.replay(session_id, events)
-    else:
-        session = snapshot
-        for event in events:
-            reducer.apply_event(session, event)
-    intact = intact and session.seq == info.seq
-    return Loaded(info, session, intact, base, tail)
 
 
 def _secrets(session_id: str, claim: str) -> Secrets:
@@ -417,18 +366,3 @@ def _secrets(session_id: str, claim: str) -> Secrets:
         partner_code=credentials.claimed_code(claim, session_id, "partner"),
         observer_code=credentials.claimed_code(claim, session_id, "observer"),
     )
-
-
-def _keep_record(folder: Path, session: Session) -> None:
-    """Write a session's record unless both files are already there."""
-    if all((folder / f"{session.id}{suffix}").is_file() for suffix in (".md", ".json")):
-        return
-    data = json.dumps(record.record_data(session), indent=2, ensure_ascii=False)
-    _write_record(folder, session.id, record.record_markdown(session), data)
-
-
-def _write_record(folder: Path, session_id: str, markdown: str, data: str) -> None:
-    """Write both record files (0600 in a 0700 folder), each replaced atomically."""
-    private_dir(folder)
-    for suffix, text in ((".json", data + "\n"), (".md", markdown)):
-        write_private(folder / f"{session_id}{suffix}", text.encode("utf-8"))

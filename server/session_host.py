@@ -16,14 +16,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from accord.protocol import codec, reducer, rules, views
-from accord.protocol.commands import Command, RotateCodes
+from accord.protocol.commands import RotateCodes
 from accord.protocol.errors import CloseCode, ErrorCode, Refusal
 from accord.protocol.events import Event, EventBody, SessionClosed
 from accord.protocol.messages import Ack, Error, Presence, Secrets, Welcome
-from accord.protocol.model import Role, Session
+from accord.protocol.model import Session
 from websockets.asyncio.server import ServerConnection
 
 from . import credentials
@@ -35,6 +34,14 @@ from .guards import DiskGuard
 from .membership import credential_changes, rotated_secrets, rotation
 from .metrics import Metrics
 from .replay import missed_events, replay_frames
+from .requests import (
+    AttachRequest,
+    CommandRequest,
+    HostGone,
+    JoinRequest,
+    Request,
+    give_up,
+)
 from .sealing import Sealer
 from .snapshots import SnapshotCache, welcome_frame
 from .store import (
@@ -56,51 +63,6 @@ MAX_BATCH = 256
 RELAY_AUTHOR = "relay"
 
 
-class HostGone(Exception):
-    """The session host stopped (shutdown, storage failure or deletion) before answering."""
-
-
-@dataclass(eq=False, slots=True)
-class CommandRequest:
-    """A member's command waiting for its turn."""
-
-    conn: ServerConnection
-    member_id: str
-    op: str
-    command: Command
-    token: str = ""  # the credential this connection said hello with (for rotate_codes)
-
-
-@dataclass(eq=False, slots=True)
-class JoinRequest:
-    """A newcomer with a join code, waiting to become a member."""
-
-    conn: ServerConnection
-    name: str
-    department: str
-    role: Role
-    claim: str = ""  # the client's own token for this join, if it sent one
-    done: asyncio.Future[str] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-@dataclass(eq=False, slots=True)
-class AttachRequest:
-    """A member (re)connecting: a resume, or the facilitator right after creating."""
-
-    conn: ServerConnection
-    member_id: str
-    last_seq: int = 0
-    epoch: str = ""
-    token: str = ""
-    secrets: Secrets | None = None
-    done: asyncio.Future[str] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-Request = CommandRequest | JoinRequest | AttachRequest
 #: One write of the outbox: a frame and who gets it, or a deferred action.
 Write = tuple[bytes, list[ServerConnection]] | Callable[[], None]
 
@@ -561,17 +523,11 @@ class SessionHost:
         """Stop serving this copy of the session; its clients reconnect to a fresh load."""
         self.broken = True
         for request in batch:
-            _give_up(request)
+            give_up(request)
         self.close_all(code, reason)
         self._fail_pending()
 
     def _fail_pending(self) -> None:
         while not self._queue.empty():
-            _give_up(self._queue.get_nowait())
+            give_up(self._queue.get_nowait())
             self._queue.task_done()
-
-
-def _give_up(request: Request) -> None:
-    """Answer a request that will never be handled."""
-    if isinstance(request, JoinRequest | AttachRequest) and not request.done.done():
-        request.done.set_exception(HostGone("this session is unavailable; reconnect"))
