@@ -92,3 +92,17 @@ async def test_no_traceback_for_hostile_hellos(relay_factory: RelayFactory, capl
         await asyncio.sleep(0.02)
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_a_peer_that_never_answers_the_close_is_dropped(relay_factory: RelayFactory) -> None:
+    """A client that stops reading after a bad hello is still disconnected within the deadline."""
+    relay = await relay_factory(hello_timeout=1.0)
+    client = await WireClient.open(relay.url)
+    await client.send_raw(msgpack.packb({"t": WIDE, "v": PROTOCOL_VERSION}, use_bin_type=True))
+    client.ws.transport.pause_reading()  # it will never see the error or answer the close
+    started = time.monotonic()
+    while relay.admission.total and time.monotonic() - started < 15:
+        await asyncio.sleep(0.05)
+    assert relay.admission.total == 0, "the connection outlived every deadline"
+    assert (await gauges(relay)) == (0, 0)
+    client.ws.transport.abort()
