@@ -79,6 +79,11 @@ BENCH_SETTINGS: dict[str, Any] = {
     "max_sessions": 100000,
     "rate_limit": 1000000.0,
     "rate_burst": 1000000,
+    "creates_per_minute": 1000000.0,
+    "create_burst": 1000000,
+    "snapshots_per_minute": 1000000.0,
+    "snapshot_burst": 1000000,
+    "max_session_events": 100000000,
 }
 
 

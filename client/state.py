@@ -40,6 +40,7 @@ FATAL_CLOSE_CODES: dict[int, str] = {
     CloseCode.BAD_HELLO: "the relay did not understand this client's hello",
     CloseCode.UNSUPPORTED_DATA: "the relay refused this client's frames",
     CloseCode.TOO_BIG: "the relay refused a frame as too large",
+    CloseCode.MEMBER_REMOVED: "the facilitator removed you from this session",
 }
 #: Error codes that end a connection attempt for good when they answer a hello.
 FATAL_HELLO_CODES = frozenset(
@@ -291,6 +292,8 @@ class ClientState:
         return [Applied((event,)), *self._settle_acks()]
 
     def _on_ack(self, ack: Ack) -> list[Update]:
+        if ack.secrets is not None:  # rotate_codes: the new join codes
+            self.secrets = ack.secrets
         out = self.outbox.get(ack.op)
         if out is None:
             return []

@@ -29,12 +29,14 @@ VOTE_PHASE: dict[str, Phase] = {
 class Caps:
     """Per-session list caps; a relay may set them lower than the protocol's."""
 
-    members: int = L.MAX_MEMBERS
+    members: int = L.MAX_MEMBERS  # the facilitator and participants
     cards: int = L.MAX_CARDS
     needs: int = L.MAX_NEEDS
     options: int = L.MAX_OPTIONS
     notes: int = L.MAX_NOTES
     votes: int = L.MAX_VOTES
+    observers: int = L.MAX_MEMBERS
+    partners: int = L.MAX_MEMBERS
 
 
 @dataclass(frozen=True, slots=True)

@@ -261,6 +261,21 @@ class CloseSession:
     KIND: ClassVar[str] = "close_session"
 
 
+@dataclass(slots=True)
+class RemoveMember:
+    """Facilitator: remove a member; their token stops working, their contributions stay."""
+
+    KIND: ClassVar[str] = "remove_member"
+    member_id: Id
+
+
+@dataclass(slots=True)
+class RotateCodes:
+    """Facilitator: replace the three join codes; the new ones come back in the ack."""
+
+    KIND: ClassVar[str] = "rotate_codes"
+
+
 Command = (
     SetPhase
     | SetReady
@@ -288,6 +303,8 @@ Command = (
     | Propose
     | RecordDecision
     | CloseSession
+    | RemoveMember
+    | RotateCodes
 )
 
 COMMAND_TYPES: tuple[type, ...] = Command.__args__

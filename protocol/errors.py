@@ -41,6 +41,7 @@ class CloseCode(IntEnum):
     SLOW_CONSUMER = 4003  # outgoing buffer overflowed: reconnect and resume
     SESSION_GONE = 4004  # the session was deleted by an operator
     BAD_HELLO = 4005  # the first frame was not a valid hello/create
+    MEMBER_REMOVED = 4006  # the facilitator removed this member: do not reconnect
 
 
 #: Longest error message kept; longer ones are cut so they always fit an error frame.

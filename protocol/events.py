@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from . import limits as L
 from .model import (
@@ -279,6 +279,31 @@ class SessionClosed:
     KIND: ClassVar[str] = "session_closed"
 
 
+@dataclass(slots=True)
+class BudgetWarned:
+    """The relay warns that the session nears one of its budgets (events, or board bytes)."""
+
+    KIND: ClassVar[str] = "budget_warned"
+    budget: Literal["events", "bytes"]
+    used: Seq
+    limit: Seq
+
+
+@dataclass(slots=True)
+class MemberRemoved:
+    """The facilitator removed a member; what they contributed stays."""
+
+    KIND: ClassVar[str] = "member_removed"
+    member_id: Id
+
+
+@dataclass(slots=True)
+class CodesRotated:
+    """The facilitator replaced the join codes; the old ones no longer work."""
+
+    KIND: ClassVar[str] = "codes_rotated"
+
+
 EventBody = (
     SessionCreated
     | MemberJoined
@@ -308,6 +333,9 @@ EventBody = (
     | Proposed
     | DecisionRecorded
     | SessionClosed
+    | BudgetWarned
+    | MemberRemoved
+    | CodesRotated
 )
 
 EVENT_TYPES: tuple[type, ...] = EventBody.__args__

@@ -125,6 +125,8 @@ class Ack:
     op: OpId
     seq: Seq
     duplicate: bool = False
+    #: ``rotate_codes`` only: the new join codes (and the facilitator's own key)
+    secrets: Secrets | None = None
 
 
 @dataclass(slots=True)

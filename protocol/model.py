@@ -90,6 +90,8 @@ class Member:
     department: Department = ""
     ready: bool = False
     joined_at: Stamp = 0.0
+    #: removed by the facilitator: their token no longer works; what they added stays
+    removed: bool = False
 
 
 @dataclass(slots=True)

@@ -95,7 +95,8 @@ def record_data(session: Session) -> dict[str, Any]:
         "phase": session.phase,
         "path": [{"phase": v.phase, "at": _when(v.at)} for v in session.history],
         "participants": [
-            {"name": m.name, "role": m.role, "department": m.department} for m in members
+            {"name": m.name, "role": m.role, "department": m.department, "removed": m.removed}
+            for m in members
         ],
         "departments": sorted({m.department for m in members if m.department}),
         "cards": [
@@ -215,7 +216,8 @@ def record_markdown(session: Session) -> str:
         ]
     out += ["## Participants", "", "| Name | Role | Department |", "|---|---|---|"]
     out += [
-        f"| {_cell(p['name'])} | {p['role']} | {_cell(p['department']) or '-'} |"
+        f"| {_cell(p['name'])} | {p['role']}{' (removed)' if p['removed'] else ''}"
+        f" | {_cell(p['department']) or '-'} |"
         for p in data["participants"]
     ]
     out += ["", f"Departments: {', '.join(data['departments']) or '(none given)'}", ""]

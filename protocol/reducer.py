@@ -252,6 +252,22 @@ def _session_closed(session: Session, event: E.Event) -> None:
         vote.accepting = False
 
 
+def _budget_warned(session: Session, event: E.Event) -> None:
+    pass  # a notice for people; the board itself does not change
+
+
+def _member_removed(session: Session, event: E.Event) -> None:
+    assert isinstance(event.body, E.MemberRemoved)
+    member = session.members.get(event.body.member_id)
+    if member is not None:
+        member.removed = True
+        member.ready = False
+
+
+def _codes_rotated(session: Session, event: E.Event) -> None:
+    pass  # the codes are not part of the session; only the facilitator learns the new ones
+
+
 _HANDLERS: dict[type[Any], Callable[[Session, E.Event], None]] = {
     E.SessionCreated: _session_created,
     E.MemberJoined: _member_joined,
@@ -281,5 +297,8 @@ _HANDLERS: dict[type[Any], Callable[[Session, E.Event], None]] = {
     E.Proposed: _proposed,
     E.DecisionRecorded: _decision_recorded,
     E.SessionClosed: _session_closed,
+    E.BudgetWarned: _budget_warned,
+    E.MemberRemoved: _member_removed,
+    E.CodesRotated: _codes_rotated,
 }
 assert set(_HANDLERS) == set(E.EVENT_TYPES), "every event kind needs a handler"

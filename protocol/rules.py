@@ -12,6 +12,7 @@ from typing import Any
 
 from . import commands as C
 from . import events as E
+from . import limits as L
 from . import vote_rules as V
 from .checks import (
     CONTRIBUTORS,
@@ -62,8 +63,20 @@ def join(
     caps = caps or Caps()
     if session.closed:
         raise Refusal(ErrorCode.SESSION_CLOSED, "this session is closed")
-    if len(session.members) >= caps.members:
-        raise Refusal(ErrorCode.LIMIT, f"this session is full ({caps.members} members)")
+    if len(session.members) >= L.MAX_MEMBERS:
+        raise Refusal(ErrorCode.LIMIT, f"this session is full ({L.MAX_MEMBERS} members)")
+    # Each kind of seat has its own cap, so observers or partners never lock out participants.
+    if role == "observer":
+        cap, seats = caps.observers, "observers"
+    elif role == "partner":
+        cap, seats = caps.partners, "partners"
+    else:
+        cap, seats = caps.members, "participants"
+    taken = sum(
+        1 for m in session.members.values() if not m.removed and _seat(m.role) == _seat(role)
+    )
+    if taken >= cap:
+        raise Refusal(ErrorCode.LIMIT, f"this session is full ({cap} {seats})")
     member = Member(
         id=f"m{session.next_id}",
         name=name,
@@ -89,6 +102,8 @@ def decide(
     member = session.members.get(member_id)
     if member is None:
         raise Refusal(ErrorCode.UNAUTHORIZED, "you are not a member of this session")
+    if member.removed:
+        raise Refusal(ErrorCode.UNAUTHORIZED, "the facilitator removed you from this session")
     if session.closed:
         raise Refusal(ErrorCode.SESSION_CLOSED, "this session is closed; nothing can change")
     rule = _RULES[type(command)]
@@ -126,6 +141,28 @@ def _stop_timer(ctx: Ctx, cmd: C.StopTimer) -> list[E.EventBody]:
 def _edit_question(ctx: Ctx, cmd: C.EditQuestion) -> list[E.EventBody]:
     require_role(ctx, FACILITATOR, "reword the question")
     return [E.QuestionEdited(question=cmd.question)]
+
+
+def _seat(role: Role) -> Role:
+    """Which cap a role counts against: the facilitator sits with the participants."""
+    return "participant" if role == "facilitator" else role
+
+
+def _remove_member(ctx: Ctx, cmd: C.RemoveMember) -> list[E.EventBody]:
+    require_role(ctx, FACILITATOR, "remove members")
+    target = ctx.session.members.get(cmd.member_id)
+    if target is None:
+        raise Refusal(ErrorCode.NOT_FOUND, f"member_id: no member {cmd.member_id}")
+    if target.role == "facilitator":
+        raise Refusal(ErrorCode.INVALID, "the facilitator cannot be removed")
+    if target.removed:
+        raise Refusal(ErrorCode.CONFLICT, f"{target.name} was already removed")
+    return [E.MemberRemoved(member_id=target.id)]
+
+
+def _rotate_codes(ctx: Ctx, cmd: C.RotateCodes) -> list[E.EventBody]:
+    require_role(ctx, FACILITATOR, "issue new join codes")
+    return [E.CodesRotated()]
 
 
 def _close_session(ctx: Ctx, cmd: C.CloseSession) -> list[E.EventBody]:
@@ -308,5 +345,7 @@ _RULES: dict[type[Any], Callable[[Ctx, Any], list[E.EventBody]]] = {
     C.Propose: V.propose,
     C.RecordDecision: V.record_decision,
     C.CloseSession: _close_session,
+    C.RemoveMember: _remove_member,
+    C.RotateCodes: _rotate_codes,
 }
 assert set(_RULES) == set(C.COMMAND_TYPES), "every command kind needs a rule"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from .config import LOG_LEVELS, ConfigError, ServerConfig, load_config
 
 if TYPE_CHECKING:
+    from .sealing import Sealer
     from .store import Store
 
 # The relay, its storage and the record renderer load inside the handlers, so that
@@ -28,7 +30,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("accord.server")
 
 #: Settings with a hand-written flag (or none); every other setting gets ``--name-with-dashes``.
-_SPECIAL = {"data_dir", "log_level", "origins", "admin_token", "tls_cert", "tls_key"}
+_SPECIAL = {
+    "data_dir",
+    "log_level",
+    "origins",
+    "admin_token",
+    "tls_cert",
+    "tls_key",
+    "ballot_key_file",
+}
 
 _HELP = {
     "host": "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
@@ -42,7 +52,9 @@ _HELP = {
     "max_connections": "connections in total; over it HTTP 503 (default 5000)",
     "max_connections_per_ip": "connections per client address; over it HTTP 429 (default 200)",
     "max_sessions": "sessions stored; over it creating one is refused (default 10000)",
-    "max_members": "members per session (default 200)",
+    "max_members": "facilitator and participants per session (default 200)",
+    "max_observers": "observers per session, apart from participants (default 200)",
+    "max_partners": "partners per session, apart from participants (default 20)",
     "hello_timeout": "seconds a new connection has to say hello (default 5)",
     "max_buffer": "bytes queued to a slow client before it is dropped with 4003 (default 1 MiB)",
     "ping_interval": "seconds between keepalive pings (default 20)",
@@ -50,6 +62,21 @@ _HELP = {
     "replay_window": "events a reconnecting client may miss and still get replayed (default 1000)",
     "snapshot_every": "events between stored snapshots (default 200)",
     "idle_unload": "seconds an empty session stays in memory (default 300)",
+    "creates_per_minute": "sessions one address may create per minute, sustained (default 1)",
+    "create_burst": "sessions one address may create at once (default 20)",
+    "failed_joins_per_minute": "failed joins (unknown code or token) per address per minute "
+    "(default 6)",
+    "failed_join_burst": "failed joins one address may make at once (default 30)",
+    "snapshots_per_minute": "full-board hellos (no last_seq) per address per minute (default 60)",
+    "snapshot_burst": "full-board hellos one address may make at once (default 60)",
+    "max_session_events": "events in one session's life; over it, commands get limit "
+    "(default 100000)",
+    "max_session_bytes": "bytes of one session's board; over it, commands get limit "
+    "(default 4 MiB)",
+    "expire_after_days": "delete sessions with no event for this many days; closed ones keep "
+    "their record (default 90; 0 never)",
+    "compact_events": "drop stored events well behind the latest snapshot (default on)",
+    "min_free_disk_mb": "refuse writes when the data dir's disk has less free space (default 256)",
 }
 
 
@@ -114,6 +141,13 @@ def _add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-cert", type=Path, metavar="FILE", help="PEM certificate chain")
     parser.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key")
     parser.add_argument(
+        "--ballot-key-file",
+        type=Path,
+        metavar="FILE",
+        help="key that seals ballots in the database, made 0600 if missing "
+        "(default DATA_DIR/ballot.key; back it up with the database)",
+    )
+    parser.add_argument(
         "--origin",
         dest="origins",
         action="append",
@@ -134,7 +168,7 @@ def _add_serve_flags(parser: argparse.ArgumentParser) -> None:
         default = f.default if f.default is not dataclasses.MISSING else None
         text = _HELP.get(f.name, f"{f.name.replace('_', ' ')} (default {default})")
         if hint is bool:
-            parser.add_argument(flag, action="store_const", const=True, help=text)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=text)
         elif hint in (int, float, str):
             parser.add_argument(
                 flag, type=hint, metavar="N" if hint is not str else "TEXT", help=text
@@ -222,15 +256,16 @@ async def _serve(config: ServerConfig) -> int:
 # ---- sessions ----------------------------------------------------------------------------
 
 
-def store_at(config: ServerConfig) -> Store:
+def store_at(config: ServerConfig, sealer: Sealer | None = None) -> Store:
     """The store a relay with ``config`` keeps its sessions in, seen through ``Store`` only."""
     from .storage import SqliteStore
 
-    return SqliteStore(config.db_path)
+    return SqliteStore(config.db_path, sealer)
 
 
 def run_sessions(args: argparse.Namespace) -> int:
     """``accord sessions ACTION``: work on a data dir directly."""
+    from .sealing import Sealer, SealError
     from .store import StoreError
 
     if args.action == "export":
@@ -252,8 +287,11 @@ def run_sessions(args: argparse.Namespace) -> int:
             return 0
         print(f"accord sessions: no sessions stored in {config.data_dir}", file=sys.stderr)
         return 1
+    sealer = Sealer(config.ballot_key_path)
+    with contextlib.suppress(SealError, OSError):
+        sealer.load(create=False)  # without it, reading sealed ballots fails with a clear line
     try:
-        return asyncio.run(_sessions(args, store_at(config)))
+        return asyncio.run(_sessions(args, store_at(config, sealer), sealer))
     except StoreError as exc:
         print(f"accord sessions: {exc}", file=sys.stderr)
         return 1
@@ -263,7 +301,7 @@ def _when(stamp: float) -> str:
     return datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d %H:%M")
 
 
-async def _sessions(args: argparse.Namespace, store: Store) -> int:
+async def _sessions(args: argparse.Namespace, store: Store, sealer: Sealer) -> int:
     from .hub import read_session
 
     await store.open()
@@ -272,7 +310,7 @@ async def _sessions(args: argparse.Namespace, store: Store) -> int:
             return await _list(store, args.json)
         if args.action == "renew-epochs":
             return await _renew(store, args.session_ids)
-        loaded = await read_session(store, args.session_id)
+        loaded = await read_session(store, args.session_id, sealer)
         if loaded is None:
             print(f"accord sessions: no session {args.session_id}", file=sys.stderr)
             return 1

@@ -62,7 +62,9 @@ class ServerConfig:
     max_connections: int = 5000
     max_connections_per_ip: int = 200
     max_sessions: int = 10000
-    max_members: int = 200
+    max_members: int = 200  # the facilitator and participants
+    max_observers: int = 200  # observers have their own seats
+    max_partners: int = 20  # so do partners
     max_cards: int = L.MAX_CARDS
     max_needs: int = L.MAX_NEEDS
     max_options: int = L.MAX_OPTIONS
@@ -76,6 +78,20 @@ class ServerConfig:
     replay_window: int = 1000  # events a resuming client may be behind and still replay
     snapshot_every: int = 200  # events between stored snapshots
     idle_unload: float = 300.0  # seconds an empty session stays in memory
+    # Budgets (issue 9): what one address or one session may cost the relay.
+    creates_per_minute: float = 1.0  # sessions one address may create, sustained
+    create_burst: int = 20  # sessions one address may create at once
+    failed_joins_per_minute: float = 6.0  # unknown codes or tokens one address may try
+    failed_join_burst: int = 30
+    snapshots_per_minute: float = 60.0  # full-board hellos (no last_seq) per address
+    snapshot_burst: int = 60
+    max_session_events: int = 100_000  # events in one session's life
+    max_session_bytes: int = 4 * 1024 * 1024  # size of one session's board, encoded
+    expire_after_days: float = 90.0  # a session with no event for this long is deleted
+    compact_events: bool = True  # drop stored events well behind the latest snapshot
+    min_free_disk_mb: int = 256  # below this much free space, writes are refused
+    # At rest: the key that seals ballots in the database (default: DATA_DIR/ballot.key).
+    ballot_key_file: Path | None = None
 
     @property
     def caps(self) -> Caps:
@@ -89,12 +105,19 @@ class ServerConfig:
             options=self.max_options,
             notes=self.max_notes,
             votes=self.max_votes,
+            observers=self.max_observers,
+            partners=self.max_partners,
         )
 
     @property
     def db_path(self) -> Path:
         """The SQLite file inside the data dir."""
         return self.data_dir / "accord.sqlite3"
+
+    @property
+    def ballot_key_path(self) -> Path:
+        """The file holding the key that seals ballots at rest."""
+        return self.ballot_key_file or self.data_dir / "ballot.key"
 
     @property
     def records_dir(self) -> Path:
@@ -115,6 +138,8 @@ _BOUNDS: dict[str, tuple[float, float | None]] = {
     "max_connections_per_ip": (1, None),
     "max_sessions": (1, None),
     "max_members": (2, L.MAX_MEMBERS),
+    "max_observers": (0, L.MAX_MEMBERS),
+    "max_partners": (0, L.MAX_MEMBERS),
     "max_cards": (0, L.MAX_CARDS),
     "max_needs": (0, L.MAX_NEEDS),
     "max_options": (1, L.MAX_OPTIONS),
@@ -127,6 +152,16 @@ _BOUNDS: dict[str, tuple[float, float | None]] = {
     "replay_window": (0, 1_000_000),
     "snapshot_every": (1, None),
     "idle_unload": (0, None),
+    "creates_per_minute": (0.001, None),
+    "create_burst": (1, None),
+    "failed_joins_per_minute": (0.001, None),
+    "failed_join_burst": (1, None),
+    "snapshots_per_minute": (0.001, None),
+    "snapshot_burst": (1, None),
+    "max_session_events": (100, None),
+    "max_session_bytes": (64 * 1024, L.MAX_SERVER_FRAME // 2),
+    "expire_after_days": (0, None),
+    "min_free_disk_mb": (0, None),
 }
 
 

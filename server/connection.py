@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import time
@@ -17,20 +16,21 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from . import credentials
+from .admission import client_address
+from .closing import CLOSE_DEADLINE, Refused, abort, drain_and_close
 from .config import ServerConfig
+from .guards import Guards, slow_down
 from .hub import Hub
 from .metrics import Metrics
 from .ratelimit import TokenBucket
-from .session_host import (
-    AttachRequest,
-    CommandRequest,
-    HostGone,
-    JoinRequest,
-    SessionHost,
-)
+from .requests import AttachRequest, CommandRequest, HostGone, JoinRequest
+from .session_host import SessionHost
 from .store import Grant, Store, StoreError
 
 log = logging.getLogger("accord.server.connection")
+
+#: Seconds the relay may take to answer a hello it received (store, session load, commit).
+ANSWER_DEADLINE = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +41,7 @@ class Services:
     hub: Hub
     store: Store
     metrics: Metrics
-
-
-class Refused(Exception):
-    """The connection must end: an error frame is sent, then a close with ``close_code``."""
-
-    def __init__(self, code: ErrorCode, message: str, close_code: CloseCode) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.close_code = close_code
+    guards: Guards
 
 
 def _op_of(data: bytes) -> str:
@@ -71,12 +62,16 @@ class ClientHandler:
         self.services = services
         self.config = services.config
         self.metrics = services.metrics
+        self.guards = services.guards
+        self.address = client_address(conn, conn.request, self.config.trust_proxy)
         self.host: SessionHost | None = None
         self.member_id = ""
+        self.token = ""  # the member token or facilitator key this connection presented
         self.welcomed = False
 
     async def serve(self) -> None:
         """Run the connection until it closes, and clean up after it."""
+        self.metrics.unwelcomed.inc()
         try:
             await self._hello()
             await self._commands()
@@ -89,26 +84,24 @@ class ClientHandler:
                 self.host.detach(self.conn)
             if self.welcomed:
                 self.metrics.connections.dec()
+            else:
+                self.metrics.unwelcomed.dec()
 
     async def _refuse(self, refused: Refused) -> None:
-        self.metrics.closes.labels(str(int(refused.close_code))).inc()
-        log.debug(
-            "closing a connection",
-            extra={"code": int(refused.close_code), "reason": refused.message},
-        )
+        """Send the fatal error, then close with the code's fixed reason; abort if that stalls."""
+        code = refused.close_code
+        self.metrics.closes.labels(str(int(code))).inc()
+        log.debug("closing a connection", extra={"code": int(code), "error": refused.code.value})
+        error = Error(code=refused.code.value, message=refused.message, fatal=True)
         try:
-            await self._send(Error(code=refused.code.value, message=refused.message, fatal=True))
+            async with asyncio.timeout(CLOSE_DEADLINE):
+                await self._send(error)
         except ConnectionClosed:
             return
-        closing = asyncio.create_task(
-            self.conn.close(int(refused.close_code), refused.message[:120])
-        )
-        # A flooding client may have filled our receive queue, which pauses reading;
-        # discard what it sent so its close frame can arrive and the handshake end.
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                await self.conn.recv()
-        await closing
+        except TimeoutError:  # the client does not read: no polite close is possible
+            abort(self.conn)
+            return
+        await drain_and_close(self.conn, code)
 
     async def _send(self, message: object) -> None:
         await self.conn.send(codec.encode(message))
@@ -116,6 +109,18 @@ class ClientHandler:
     # ---- hello ---------------------------------------------------------------------
 
     async def _hello(self) -> None:
+        """Wait for the first frame and answer it, each with its own deadline."""
+        data = await self._first_frame()
+        try:
+            async with asyncio.timeout(ANSWER_DEADLINE):
+                await self._introduce(data)
+        except TimeoutError:
+            log.warning("a hello was not answered in %g s; closing it", ANSWER_DEADLINE)
+            raise Refused(
+                ErrorCode.SERVER_ERROR, "the relay is too busy to answer; retry", CloseCode.INTERNAL
+            ) from None
+
+    async def _first_frame(self) -> bytes | str:
         timeout = self.config.hello_timeout
         try:
             async with asyncio.timeout(timeout):
@@ -125,6 +130,9 @@ class ClientHandler:
             raise Refused(
                 ErrorCode.BAD_MESSAGE, f"say hello within {timeout:g} s", CloseCode.HELLO_TIMEOUT
             ) from None
+        return data
+
+    async def _introduce(self, data: bytes | str) -> None:
         if isinstance(data, str):
             self.metrics.rejected.labels("bad_hello").inc()
             raise Refused(
@@ -165,14 +173,24 @@ class ClientHandler:
 
     async def _create(self, message: Create) -> None:
         token = self.config.admin_token
-        if token and not hmac.compare_digest(message.admin_token.encode(), token.encode()):
-            self._unauthorized("this relay needs the operator's admin token to create a session")
+        if token:
+            wait = self.guards.failed_joins.wait(self.address)
+            if wait > 0:
+                self._throttled("failed joins", wait)
+            if not hmac.compare_digest(message.admin_token.encode(), token.encode()):
+                self._failed_join("this relay needs the operator's admin token to create a session")
         self._check_claim(message.claim)
+        self._check_disk()
+        charged = self.guards.creates.take(self.address)
+        if not charged and not await self._retried_create(message.claim):
+            self._throttled("creates", self.guards.creates.wait(self.address))
         try:
             created = await self.services.hub.create(
                 message.question, message.name, message.department, message.claim
             )
         except Refusal as refusal:
+            if charged:
+                self.guards.creates.give_back(self.address)
             if refusal.code is ErrorCode.UNAUTHORIZED:
                 self._unauthorized(refusal.message)
             self.metrics.rejected.labels("limit").inc()
@@ -182,6 +200,9 @@ class ClientHandler:
             raise Refused(
                 ErrorCode.SERVER_ERROR, "the relay cannot store sessions now", CloseCode.INTERNAL
             ) from None
+        if created.retried and charged:  # a retry made nothing new: it costs nothing
+            self.guards.creates.give_back(self.address)
+        self.token = created.secrets.facilitator_key
         request = AttachRequest(
             self.conn,
             created.member_id,
@@ -191,19 +212,21 @@ class ClientHandler:
         await self._enter(created.host.session.id, request, created.host)
 
     async def _resume(self, message: Hello) -> None:
-        grant = await self._grant(message.token)
+        grant = await self._credential(message.token)
         if grant is None or not grant.member_id:
-            self._unauthorized("this member token is not known here")
+            self._failed_join("this member token is not known here")
             return
+        self._snapshot_budget(message)
+        self.token = message.token
         request = AttachRequest(
             self.conn, grant.member_id, last_seq=message.last_seq, epoch=message.epoch
         )
         await self._enter(grant.session_id, request)
 
     async def _join(self, message: Hello) -> None:
-        grant = await self._grant(message.code)
+        grant = await self._credential(message.code)
         if grant is None or grant.member_id:
-            self._unauthorized("this join code is not known here")
+            self._failed_join("this join code is not known here")
             return
         if not message.name.strip():
             self.metrics.rejected.labels("bad_hello").inc()
@@ -219,6 +242,7 @@ class ClientHandler:
             if held.session_id != grant.session_id or not held.member_id:
                 self._unauthorized("claim: already in use here; make a new one")
                 return
+            self._snapshot_budget(message)
             resume = AttachRequest(
                 self.conn,
                 held.member_id,
@@ -232,6 +256,43 @@ class ClientHandler:
             self.conn, message.name.strip(), message.department, grant.role, claim=claim
         )
         await self._enter(grant.session_id, request)
+
+    def _throttled(self, what: str, wait: float) -> None:
+        self.metrics.rejected.labels("rate_limited").inc()
+        refusal = slow_down(what, wait)
+        log.info("address over a budget", extra={"budget": what, "address": self.address})
+        raise Refused(refusal.code, refusal.message, CloseCode.POLICY)
+
+    async def _retried_create(self, claim: str) -> bool:
+        """True if ``claim`` already made a session here (a retry, never throttled)."""
+        if not claim:
+            return False
+        grant = await self._grant(claim)
+        return grant is not None and grant.role == "facilitator"
+
+    def _check_disk(self) -> None:
+        problem = self.guards.disk.problem()
+        if problem:
+            self.metrics.rejected.labels("disk_full").inc()
+            raise Refused(ErrorCode.SERVER_ERROR, problem, CloseCode.INTERNAL)
+
+    async def _credential(self, secret: str) -> Grant | None:
+        """What a code or token grants; refused first if this address failed too often."""
+        wait = self.guards.failed_joins.wait(self.address)
+        if wait > 0:
+            self._throttled("failed joins", wait)
+        return await self._grant(secret)
+
+    def _failed_join(self, message: str) -> None:
+        self.guards.failed_joins.take(self.address)
+        self._unauthorized(message)
+
+    def _snapshot_budget(self, message: Hello) -> None:
+        """A hello that asks for the whole board (no last_seq) spends the address's budget."""
+        if message.last_seq and message.epoch:
+            return
+        if not self.guards.snapshots.take(self.address):
+            self._throttled("full-board requests", self.guards.snapshots.wait(self.address))
 
     async def _grant(self, secret: str) -> Grant | None:
         try:
@@ -284,6 +345,7 @@ class ClientHandler:
         except HostGone as exc:
             raise Refused(ErrorCode.SERVER_ERROR, str(exc), CloseCode.INTERNAL) from None
         self.welcomed = True
+        self.metrics.unwelcomed.dec()
         self.metrics.connections.inc()
 
     # ---- after hello ---------------------------------------------------------------------
@@ -319,7 +381,9 @@ class ClientHandler:
                 continue
             if isinstance(message, Cmd):
                 try:
-                    host.submit(CommandRequest(self.conn, self.member_id, message.op, message.c))
+                    host.submit(
+                        CommandRequest(self.conn, self.member_id, message.op, message.c, self.token)
+                    )
                 except HostGone as exc:
                     raise Refused(ErrorCode.SERVER_ERROR, str(exc), CloseCode.INTERNAL) from None
             elif isinstance(message, Ping):

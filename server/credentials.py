@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import secrets
 
 from accord.protocol import limits as L
@@ -51,24 +52,57 @@ def digest(secret: str) -> str:
     return hashlib.sha256(normalise(secret).encode()).hexdigest()
 
 
+#: Characters a claim may use (after normalising: lower case, no dashes or spaces).
+CLAIM_ALPHABET = frozenset("0123456789abcdefghijklmnopqrstuvwxyz_")
+#: A claim must use at least this many different characters...
+CLAIM_MIN_DISTINCT = 8
+#: ...repeat no character this many times in a row...
+CLAIM_MAX_RUN = 8
+#: ...and at least this share of its adjacent pairs must differ from each other.
+CLAIM_MIN_PAIR_SHARE = 0.5
+
+
 def claim_problem(claim: str) -> str:
-    """Why a client's claim cannot serve as a member token, or ``""`` if it can."""
-    if len(normalise(claim)) < L.CLAIM_MIN_CHARS:
-        return (
-            f"claim: needs at least {L.CLAIM_MIN_CHARS} characters"
-            " (not counting dashes and spaces) of random text"
-        )
+    """Why a client's claim cannot serve as a member token, or ``""`` if it can.
+
+    A claim becomes a member token or a facilitator key, so it must look random:
+    long enough, from a plain alphabet, and without the patterns of a made-up
+    or counted string. A random 32-character or 40-hex-digit claim fails these
+    checks with a probability far below one in a billion.
+    """
+    text = normalise(claim)
+    need = (
+        f"claim: needs at least {L.CLAIM_MIN_CHARS} random letters or digits"
+        " (not counting dashes and spaces); make a new one"
+    )
+    if len(text) < L.CLAIM_MIN_CHARS:
+        return need
+    if not set(text) <= CLAIM_ALPHABET:
+        return "claim: use only letters, digits and _ (with optional dashes); make a new one"
+    if len(set(text)) < CLAIM_MIN_DISTINCT:
+        return "claim: too few different characters to be random; make a new one"
+    run = 1
+    for a, b in itertools.pairwise(text):
+        run = run + 1 if a == b else 1
+        if run >= CLAIM_MAX_RUN:
+            return "claim: a character repeats too often in a row to be random; make a new one"
+    pairs = [text[i : i + 2] for i in range(len(text) - 1)]
+    if len(set(pairs)) < CLAIM_MIN_PAIR_SHARE * len(pairs):
+        return "claim: it repeats a pattern, so it is not random; make a new one"
     return ""
 
 
-def claimed_code(claim: str, session_id: str, role: str) -> str:
+def claimed_code(claim: str, session_id: str, role: str, generation: int = 0) -> str:
     """The join code for ``role`` of a session created with ``claim``, ``xxxx-xxxx-xxxxx``.
 
     An HMAC of the session id and role keyed by the claim: the relay can show the
     same codes again to a creator who retries with the same claim, while it keeps
     only their hashes. Knowing a code tells nothing about the claim or other codes.
     """
-    mac = hmac.new(normalise(claim).encode(), f"accord code {session_id} {role}".encode(), "sha256")
+    message = f"accord code {session_id} {role}"
+    if generation:  # codes made by rotate_codes: the seq of its codes_rotated event
+        message += f" {generation}"
+    mac = hmac.new(normalise(claim).encode(), message.encode(), "sha256")
     number = int.from_bytes(mac.digest(), "big")
     chars = []
     for _ in range(CODE_CHARS):

@@ -11,18 +11,24 @@ from dataclasses import dataclass
 
 from accord.protocol import reducer, rules
 from accord.protocol.errors import ErrorCode, Refusal
-from accord.protocol.events import Event, SessionCreated
+from accord.protocol.events import Event
 from accord.protocol.messages import Secrets
 from accord.protocol.model import Session
 
 from . import credentials, records
 from .commits import Committer
 from .config import ServerConfig
+from .guards import DiskGuard
+from .loading import Loaded as Loaded  # re-exported: callers read sessions through the hub
+from .loading import read_session as read_session
 from .metrics import Metrics
+from .records import keep_record
+from .sealing import Sealer
 from .session_host import SessionHost
 from .store import (
     Append,
     Grant,
+    SessionCapReached,
     SessionInfo,
     Store,
     StoredEvent,
@@ -35,6 +41,10 @@ log = logging.getLogger("accord.server.hub")
 
 #: How often idle sessions are looked for and unloaded.
 SWEEP_SECONDS = 10.0
+#: How often, at most, abandoned sessions are looked for (and how many per look).
+EXPIRY_SECONDS = 3600.0
+EXPIRY_BATCH = 500
+DAY = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +62,17 @@ class Hub:
     """Finds, creates, loads and unloads session hosts."""
 
     def __init__(
-        self, config: ServerConfig, store: Store, committer: Committer, metrics: Metrics
+        self,
+        config: ServerConfig,
+        store: Store,
+        committer: Committer,
+        metrics: Metrics,
+        disk: DiskGuard | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self._config = config
+        self._sealer = sealer
+        self._disk = disk
         self._store = store
         self._committer = committer
         self._metrics = metrics
@@ -139,14 +157,6 @@ class Hub:
         return Created(host=host, member_id=grant.member_id, secrets=secrets, retried=True)
 
     async def _create(self, question: str, name: str, department: str, claim: str) -> Created:
-        stored = await self._store.count()
-        self._metrics.sessions_stored.set(stored)
-        if stored >= self._config.max_sessions:
-            raise Refusal(
-                ErrorCode.LIMIT,
-                f"this relay holds its most sessions ({self._config.max_sessions});"
-                " ask its operator",
-            )
         now = time.time()
         session_id = credentials.new_session_id()
         created = rules.create_session(question, now)
@@ -157,8 +167,8 @@ class Hub:
             Event(seq=1, at=now, by=member_id, body=created),
             Event(seq=2, at=now, by=member_id, body=joined),
         ]
-        blobs = [StoredEvent(e.seq, encode_event(e)) for e in events]
-        session = reducer.replay(session_id, [decode_event(b.blob) for b in blobs])
+        blobs = [StoredEvent(e.seq, encode_event(e, self._sealer)) for e in events]
+        session = reducer.replay(session_id, [decode_event(b.blob, self._sealer) for b in blobs])
         secrets = _secrets(session_id, claim)
         grants = [
             (
@@ -180,9 +190,15 @@ class Hub:
             phase=session.phase,
             members=len(session.members),
         )
-        await self._store.create(
-            Append(session_id, expected_seq=0, events=blobs, summary=info, grants=grants)
-        )
+        append = Append(session_id, expected_seq=0, events=blobs, summary=info, grants=grants)
+        try:
+            await self._store.create(append, max_sessions=self._config.max_sessions)
+        except SessionCapReached:
+            raise Refusal(
+                ErrorCode.LIMIT,
+                f"this relay holds its most sessions ({self._config.max_sessions});"
+                " ask its operator",
+            ) from None
         host = self._new_host(session, epoch, blobs, snapshot_seq=0)
         self._metrics.created.inc()
         self._metrics.sessions_stored.inc()
@@ -222,7 +238,7 @@ class Hub:
             del self._loading[session_id]
 
     async def _load(self, session_id: str) -> SessionHost | None:
-        loaded = await read_session(self._store, session_id)
+        loaded = await read_session(self._store, session_id, self._sealer)
         if loaded is None:
             return None
         session, epoch, base = loaded.session, loaded.info.epoch, loaded.snapshot_seq
@@ -268,6 +284,8 @@ class Hub:
             recent,
             snapshot_seq,
             self._session_closed,
+            self._disk,
+            self._sealer,
         )
         host.start()
         self._hosts[session.id] = host
@@ -293,9 +311,19 @@ class Hub:
             log.error("could not write a decision record: %s", task.exception())
 
     async def _sweep(self) -> None:
+        retention = self._config.expire_after_days * DAY
+        expiry_every = min(EXPIRY_SECONDS, retention / 4) if retention else 0.0
+        pause = min(SWEEP_SECONDS, self._config.idle_unload, expiry_every or SWEEP_SECONDS)
+        last_expiry = time.monotonic()
         while True:
-            await asyncio.sleep(min(SWEEP_SECONDS, max(self._config.idle_unload, 0.05)))
+            await asyncio.sleep(max(pause, 0.05))
             now = time.monotonic()
+            if retention and now - last_expiry >= expiry_every:
+                last_expiry = now
+                try:
+                    await self._expire(time.time() - retention)
+                except StoreError as exc:
+                    log.error("could not expire old sessions: %s", exc)
             for session_id, host in list(self._hosts.items()):
                 if host.idle and now - host.idle_since >= self._config.idle_unload:
                     if self._hosts.get(session_id) is host:
@@ -304,51 +332,24 @@ class Hub:
                     log.debug("session unloaded", extra={"session": session_id})
             self._metrics.sessions.set(len(self._hosts))
 
-
-@dataclass(slots=True)
-class Loaded:
-    """A stored session rebuilt in memory, and how it was rebuilt."""
-
-    info: SessionInfo
-    session: Session
-    intact: bool  # False if the log had a hole or ended before the stored seq
-    snapshot_seq: int
-    tail: list[StoredEvent]
-
-
-async def read_session(store: Store, session_id: str) -> Loaded | None:
-    """Rebuild a stored session: its snapshot plus a replay of the events after it.
-
-    Raises:
-        StoreError: if it cannot be read or rebuilt at all.
-    """
-    info = await store.info(session_id)
-    if info is None:
-        return None
-    snapshot = await store.snapshot(session_id)
-    base = snapshot.seq if snapshot is not None else 0
-    tail = await store.events_after(session_id, base)
-    events: list[Event] = []
-    expected = base + 1
-    intact = True
-    for stored in tail:
-        if stored.seq != expected:
-            intact = False  # a hole: what follows it cannot be applied
-            break
-        events.append(decode_event(stored.blob))
-        expected += 1
-    if snapshot is None:
-        if not events or not isinstance(events[0].body, SessionCreated):
-            raise StoreError(
-                f"session {session_id}: neither a snapshot nor the start of its log is stored"
-            )
-        session = reducer.replay(session_id, events)
-    else:
-        session = snapshot
-        for event in events:
-            reducer.apply_event(session, event)
-    intact = intact and session.seq == info.seq
-    return Loaded(info, session, intact, base, tail)
+    async def _expire(self, before: float) -> None:
+        """Delete sessions with no event since ``before``; a closed one's record is kept."""
+        for info in await self._store.stale(before, EXPIRY_BATCH):
+            host = self._hosts.get(info.id)
+            if host is not None:
+                if not host.idle:
+                    continue  # someone is connected: not abandoned
+                del self._hosts[info.id]
+                await host.stop()
+            if info.closed:
+                loaded = await read_session(self._store, info.id, self._sealer)
+                if loaded is not None:
+                    # The record first: if writing it fails, the session stays.
+                    await asyncio.to_thread(keep_record, self._config.records_dir, loaded.session)
+            await self._store.delete(info.id)
+            self._metrics.expired.inc()
+            self._metrics.sessions_stored.dec()
+            log.info("session expired", extra={"session": info.id, "closed": info.closed})
 
 
 def _secrets(session_id: str, claim: str) -> Secrets:

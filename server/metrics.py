@@ -17,6 +17,11 @@ class Metrics:
         self.connections = Gauge(
             "accord_connections", "Open websocket connections that said hello.", registry=r
         )
+        self.unwelcomed = Gauge(
+            "accord_connections_unwelcomed",
+            "Open websocket connections that have not been welcomed yet (no hello answered).",
+            registry=r,
+        )
         self.sessions = Gauge(
             "accord_sessions_loaded", "Sessions held in memory by this relay.", registry=r
         )
@@ -61,6 +66,11 @@ class Metrics:
         )
         self.joins = Counter("accord_joins", "Members who joined with a code.", registry=r)
         self.created = Counter("accord_sessions_created", "Sessions created.", registry=r)
+        self.expired = Counter(
+            "accord_sessions_expired",
+            "Sessions deleted after expire_after_days without an event.",
+            registry=r,
+        )
         self.rejected = Counter(
             "accord_connections_rejected",
             "Connections refused before or at hello, by reason.",

@@ -43,7 +43,7 @@ def write_atomically(path: Path, text: str) -> None:
     Raises:
         OSError: when the folder or file cannot be written (the old file, if any, stays).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
@@ -77,3 +77,14 @@ def write_record(session: Session, folder: Path) -> Path:
         folder, session.id, render_record(session, "md"), render_record(session, "json")
     )
     return record_paths(folder, session.id)[0]
+
+
+def keep_record(folder: Path, session: Session) -> None:
+    """Write a session's record unless both files are already there (before it expires).
+
+    Raises:
+        OSError: if it cannot be written.
+    """
+    if all(path.is_file() for path in record_paths(folder, session.id)):
+        return
+    write_record(session, folder)

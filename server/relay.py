@@ -13,12 +13,16 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.typing import Origin
 
 from .admission import Admission
+from .closing import abort
 from .commits import Committer
 from .config import ServerConfig
 from .connection import ClientHandler, Services
+from .guards import Guards
 from .hub import Hub
 from .metrics import Metrics
+from .private import private_dir
 from .routes import Routes
+from .sealing import Sealer, SealError
 from .storage import SqliteStore
 from .store import Store, StoreError
 
@@ -59,11 +63,16 @@ class Relay:
     def __init__(self, config: ServerConfig, store: Store | None = None) -> None:
         self.config = config
         self.metrics = Metrics()
-        self.store: Store = store if store is not None else SqliteStore(config.db_path)
+        #: seals ballots at rest; its key file is read (or made) when the relay starts
+        self.sealer = Sealer(config.ballot_key_path)
+        self.store: Store = store if store is not None else SqliteStore(config.db_path, self.sealer)
         self.committer = Committer(self.store, self.metrics)
-        self.hub = Hub(config, self.store, self.committer, self.metrics)
+        self.guards = Guards(config)
+        self.hub = Hub(
+            config, self.store, self.committer, self.metrics, self.guards.disk, self.sealer
+        )
         self.admission = Admission(config.max_connections, config.max_connections_per_ip)
-        self._services = Services(config, self.hub, self.store, self.metrics)
+        self._services = Services(config, self.hub, self.store, self.metrics, self.guards)
         self._server: Server | None = None
         self._tls = False
         self._closing = False
@@ -80,8 +89,11 @@ class Relay:
         context = tls_context(self.config)
         self._tls = context is not None
         try:
+            await asyncio.to_thread(self._prepare_data)
             await self.store.open()
         except StoreError as exc:
+            raise StartError(f"data: {exc}") from None
+        except (OSError, SealError) as exc:
             raise StartError(f"data: {exc}") from None
         self._store_open = True
         self.committer.start()
@@ -96,6 +108,7 @@ class Relay:
             self.admission,
             self.config.trust_proxy,
             lambda: self._closing,
+            self.guards.disk,
         )
         origins: list[Origin | None] | None = None
         if self.config.origins:
@@ -122,6 +135,13 @@ class Relay:
             if exc.errno == errno.EADDRINUSE:
                 raise StartError(f"cannot listen on {where}: the address is in use") from None
             raise StartError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+
+    def _prepare_data(self) -> None:
+        """The data dir 0700 and the ballot key (made 0600 if missing), before the store opens."""
+        private_dir(self.config.data_dir)
+        if self.config.ballot_key_file is not None:
+            private_dir(self.config.ballot_key_file.parent)
+        self.sealer.load()
 
     async def close(self) -> None:
         """Stop accepting, close clients with 1001, finish and flush storage. Idempotent."""
@@ -185,5 +205,7 @@ class Relay:
             await ClientHandler(conn, self._services).serve()
         except asyncio.CancelledError:
             raise
-        except Exception:  # a relay bug; log it once, never let a client crash the server
-            log.exception("connection handler failed")
+        except Exception as exc:  # a relay bug: one line, never let a client crash the server
+            log.error("connection handler failed: %s: %s", type(exc).__name__, exc)
+            log.debug("connection handler failure", exc_info=True)
+            abort(conn)

@@ -9,6 +9,7 @@ from accord.protocol import codec, views
 from accord.protocol.events import BallotCast, Event, VoteRevealed
 from accord.protocol.model import Session
 
+from .sealing import Sealer
 from .store import StoredEvent, decode_event
 
 
@@ -37,9 +38,14 @@ def missed_events(
     return [e for e in kept if e.seq > last_seq]
 
 
-def replay_frames(session: Session, missed: list[StoredEvent], member_id: str) -> list[bytes]:
-    """The frames that bring ``member_id`` from before ``missed`` to ``session`` now."""
-    events = [decode_event(stored.blob) for stored in missed]
+def replay_frames(
+    session: Session, missed: list[StoredEvent], member_id: str, sealer: Sealer | None = None
+) -> list[bytes]:
+    """The frames that bring ``member_id`` from before ``missed`` to ``session`` now.
+
+    ``sealer`` opens the ballots sealed in the stored events.
+    """
+    events = [decode_event(stored.blob, sealer) for stored in missed]
     reveals = {e.body.vote_id: e.seq for e in events if isinstance(e.body, VoteRevealed)}
     frames = []
     for event in events:

@@ -12,6 +12,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from .admission import Admission, client_address
+from .guards import DiskGuard
 from .metrics import Metrics
 from .store import Store
 
@@ -28,7 +29,9 @@ class Routes:
         admission: Admission,
         trust_proxy: bool,
         closing: Callable[[], bool],
+        disk: DiskGuard | None = None,
     ) -> None:
+        self._disk = disk
         self._store = store
         self._metrics = metrics
         self._admission = admission
@@ -41,9 +44,7 @@ class Routes:
         if path == "/healthz":
             return conn.respond(HTTPStatus.OK, "ok\n")
         if path == "/readyz":
-            if not self._closing() and await self._store.writable():
-                return conn.respond(HTTPStatus.OK, "ready\n")
-            return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, "not ready: storage unavailable\n")
+            return await self._readiness(conn)
         if path == "/metrics":
             body = self._metrics.render()
             headers = Headers([("Content-Type", CONTENT_TYPE_LATEST)])
@@ -61,3 +62,15 @@ class Routes:
         self._admission.enter(address)
         conn.connection_lost_waiter.add_done_callback(lambda _: self._admission.leave(address))
         return None
+
+    async def _readiness(self, conn: ServerConnection) -> Response:
+        """200 when the relay takes writes; 503 with the reason when it cannot."""
+        unavailable = HTTPStatus.SERVICE_UNAVAILABLE
+        if self._closing():
+            return conn.respond(unavailable, "not ready: shutting down\n")
+        shortage = self._disk.shortage() if self._disk is not None else ""
+        if shortage:
+            return conn.respond(unavailable, f"not ready: disk nearly full ({shortage})\n")
+        if not await self._store.writable():
+            return conn.respond(unavailable, "not ready: storage unavailable\n")
+        return conn.respond(HTTPStatus.OK, "ready\n")

@@ -20,74 +20,53 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from accord.protocol import codec, reducer, rules, views
-from accord.protocol.commands import Command
+from accord.protocol.commands import RotateCodes
 from accord.protocol.errors import CloseCode, ErrorCode, Refusal
 from accord.protocol.events import Event, EventBody, SessionClosed
 from accord.protocol.messages import Ack, Error, Presence, Secrets, Welcome
-from accord.protocol.model import Role, Session
+from accord.protocol.model import Session
 from websockets.asyncio.server import ServerConnection
 
 from . import credentials
+from .budget import SessionBudget
+from .closing import close_or_abort
 from .commits import Committer
 from .config import ServerConfig
+from .guards import DiskGuard
+from .membership import credential_changes, rotated_secrets, rotation
 from .metrics import Metrics
 from .replay import missed_events, replay_frames
-from .store import Append, Grant, SessionInfo, StoredEvent, StoreError, encode_event
+from .requests import (
+    AttachRequest,
+    CommandRequest,
+    HostGone,
+    JoinRequest,
+    Request,
+    give_up,
+)
+from .sealing import Sealer
+from .snapshots import SnapshotCache, welcome_frame
+from .store import (
+    Append,
+    Grant,
+    SessionInfo,
+    StoredEvent,
+    StoreError,
+    encode_event,
+    encode_session,
+)
 from .writer import FrameWriter
 
 log = logging.getLogger("accord.server.session")
 
 #: Most requests handled (and committed) together; bounds latency under a backlog.
 MAX_BATCH = 256
+#: The ``by`` of events the relay makes itself (budget warnings).
+RELAY_AUTHOR = "relay"
 
 
-class HostGone(Exception):
-    """The session host stopped (shutdown, storage failure or deletion) before answering."""
-
-
-@dataclass(eq=False, slots=True)
-class CommandRequest:
-    """A member's command waiting for its turn."""
-
-    conn: ServerConnection
-    member_id: str
-    op: str
-    command: Command
-
-
-@dataclass(eq=False, slots=True)
-class JoinRequest:
-    """A newcomer with a join code, waiting to become a member."""
-
-    conn: ServerConnection
-    name: str
-    department: str
-    role: Role
-    claim: str = ""  # the client's own token for this join, if it sent one
-    done: asyncio.Future[str] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-@dataclass(eq=False, slots=True)
-class AttachRequest:
-    """A member (re)connecting: a resume, or the facilitator right after creating."""
-
-    conn: ServerConnection
-    member_id: str
-    last_seq: int = 0
-    epoch: str = ""
-    token: str = ""
-    secrets: Secrets | None = None
-    done: asyncio.Future[str] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-Request = CommandRequest | JoinRequest | AttachRequest
 #: One write of the outbox: a frame and who gets it, or a deferred action.
 Write = tuple[bytes, list[ServerConnection]] | Callable[[], None]
 
@@ -105,8 +84,13 @@ class SessionHost:
         recent: list[StoredEvent],
         snapshot_seq: int,
         on_closed: Callable[[Session], None],
+        disk: DiskGuard | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.session = session
+        self._sealer = sealer
+        self._disk = disk
+        self._budget = SessionBudget(session, config.max_session_events, config.max_session_bytes)
         self.epoch = epoch
         self._config = config
         self._caps = config.caps
@@ -132,6 +116,7 @@ class SessionHost:
         #: claim digest -> member id, for joins with a claim made by this host: a retry
         #: that checked the store before that join committed still finds its member
         self._claimed: dict[str, str] = {}
+        self._snapshots = SnapshotCache()
 
     # ---- life cycle --------------------------------------------------------------
 
@@ -210,28 +195,25 @@ class SessionHost:
                     self._queue.task_done()
 
     async def _handle(self, batch: list[Request]) -> None:
-        start_seq = self.session.seq
         outbox: list[Write] = []
-        new_events: list[StoredEvent] = []
-        grants: list[tuple[str, Grant]] = []
+        append = Append(self.session.id, self.session.seq, [], self.summary())
         closed_now = False
         for request in batch:
             if isinstance(request, CommandRequest):
-                closed_now |= self._command(request, outbox, new_events)
+                closed_now |= self._command(request, outbox, append)
             elif isinstance(request, JoinRequest):
-                self._join(request, outbox, new_events, grants)
+                await self._join(request, outbox, append.events, append.grants)
             else:
-                self._attach(request, outbox)
-        if new_events or grants:
-            append = Append(
-                session_id=self.session.id,
-                expected_seq=start_seq,
-                events=new_events,
-                summary=self.summary(),
-                grants=grants,
-            )
+                await self._attach(request, outbox)
+        if append.events or append.grants:
+            append.summary = self.summary()
             if self.session.seq - self._snapshot_seq >= self._config.snapshot_every:
-                append.snapshot = StoredEvent(self.session.seq, codec.encode_plain(self.session))
+                blob = encode_session(self.session, self._sealer)
+                append.snapshot = StoredEvent(self.session.seq, blob)
+                self._budget.measured(len(append.snapshot.blob))
+                if self._config.compact_events:
+                    # Keep a replay window's worth below the snapshot for resumes.
+                    append.compact_below = max(0, self._snapshot_seq - self._config.replay_window)
             try:
                 ok = await self._committer.commit(append)
             except StoreError as exc:
@@ -265,16 +247,24 @@ class SessionHost:
 
     # ---- the three kinds of request --------------------------------------------------
 
-    def _command(self, req: CommandRequest, outbox: list[Write], new: list[StoredEvent]) -> bool:
+    def _command(self, req: CommandRequest, outbox: list[Write], append: Append) -> bool:
         session = self.session
+        new = append.events
         seen = rules.retried_seq(session, req.member_id, req.op)
         if seen is not None:
             self._metrics.duplicates.inc()
-            outbox.append((codec.encode(Ack(op=req.op, seq=seen, duplicate=True)), [req.conn]))
+            again = None
+            if isinstance(req.command, RotateCodes) and req.token:  # show the codes again
+                again = rotated_secrets(req.token, session.id, seen)
+            ack = Ack(op=req.op, seq=seen, duplicate=True, secrets=again)
+            outbox.append((codec.encode(ack), [req.conn]))
             return False
         now = time.time()
         try:
+            self._admit(self._budget.refusal(session, req.command))
             bodies = rules.decide(session, req.member_id, req.command, now, self._caps)
+            if isinstance(req.command, RotateCodes) and not req.token:
+                raise Refusal(ErrorCode.UNAUTHORIZED, "reconnect with your facilitator key")
         except Refusal as refusal:
             self._metrics.commands.labels("rejected", str(refusal.code)).inc()
             error = Error(code=refusal.code.value, message=refusal.message, op=req.op)
@@ -282,14 +272,50 @@ class SessionHost:
             return False
         self._metrics.accepted.inc()
         last = session.seq + len(bodies)
-        outbox.append((codec.encode(Ack(op=req.op, seq=last)), [req.conn]))
+        secrets = rotation(bodies, req.token, session.id, last)
+        outbox.append((codec.encode(Ack(op=req.op, seq=last, secrets=secrets)), [req.conn]))
         closed = False
         for body in bodies:
             self._apply(body, req.member_id, req.op, now, outbox, new)
             closed |= isinstance(body, SessionClosed)
+        for member_id in credential_changes(bodies, secrets, session.id, append):
+            self._remove(member_id, outbox)
+        self._warn(now, outbox, new)
         return closed
 
-    def _join(
+    def _remove(self, member_id: str, outbox: list[Write]) -> None:
+        """After the commit, close a removed member's connections (they got the event first)."""
+        for key in [k for k, m in self._claimed.items() if m == member_id]:
+            del self._claimed[key]
+        log.info("member removed", extra={"session": self.session.id, "member": member_id})
+
+        def close_now() -> None:
+            for conn in list(self.listeners.get(member_id, ())):
+                self._close(conn, CloseCode.MEMBER_REMOVED, "")
+
+        outbox.append(close_now)
+
+    def _admit(self, over_budget: Refusal | None) -> None:
+        """Refuse a write when the disk is nearly full or the session is over a budget.
+
+        Raises:
+            Refusal: ``server_error`` for the disk, ``limit`` for a budget.
+        """
+        if self._disk is not None:
+            self._disk.check()
+        if over_budget is not None:
+            raise over_budget
+
+    def _warn(self, now: float, outbox: list[Write], new: list[StoredEvent]) -> None:
+        """Append the budget warnings that are due (the relay is their author)."""
+        for warning in self._budget.warnings(self.session):
+            log.warning(
+                "session nears a budget",
+                extra={"session": self.session.id, "budget": warning.budget, "used": warning.used},
+            )
+            self._apply(warning, RELAY_AUTHOR, "", now, outbox, new)
+
+    async def _join(
         self,
         req: JoinRequest,
         outbox: list[Write],
@@ -300,10 +326,11 @@ class SessionHost:
         claimed = self._claimed.get(key) if key else None
         if claimed is not None:  # a retry of a join this host already made: resume
             resume = AttachRequest(req.conn, claimed, token=req.claim, done=req.done)
-            self._attach(resume, outbox)
+            await self._attach(resume, outbox)
             return
         now = time.time()
         try:
+            self._admit(self._budget.join_refusal(self.session))
             body = rules.join(self.session, req.name, req.role, req.department, now, self._caps)
         except Refusal as refusal:
             req.done.set_exception(refusal)
@@ -321,14 +348,15 @@ class SessionHost:
         )
         if key:
             self._claimed[key] = member_id
-        welcome = self._snapshot_welcome(member_id, token=token)
-        self._subscribe(req.conn, member_id, welcome, [], outbox, req.done)
+        welcome, snapshot = await self._snapshot_welcome(member_id, token=token)
+        self._subscribe(req.conn, member_id, welcome, [], outbox, req.done, snapshot)
 
-    def _attach(self, req: AttachRequest, outbox: list[Write]) -> None:
+    async def _attach(self, req: AttachRequest, outbox: list[Write]) -> None:
         session = self.session
         member = session.members.get(req.member_id)
-        if member is None:
-            req.done.set_exception(Refusal(ErrorCode.UNAUTHORIZED, "no such member here"))
+        if member is None or member.removed:
+            why = "no such member here" if member is None else "you were removed from this session"
+            req.done.set_exception(Refusal(ErrorCode.UNAUTHORIZED, why))
             return
         replay = self._replayable(req)
         log.debug(
@@ -339,8 +367,11 @@ class SessionHost:
                 "mode": "snapshot" if replay is None else "replay",
             },
         )
+        snapshot: bytes | None = None
         if replay is None:
-            welcome = self._snapshot_welcome(req.member_id, token=req.token, secrets=req.secrets)
+            welcome, snapshot = await self._snapshot_welcome(
+                req.member_id, token=req.token, secrets=req.secrets
+            )
             if req.last_seq or req.epoch:
                 self._metrics.snapshots.inc()
             frames: list[bytes] = []
@@ -357,8 +388,8 @@ class SessionHost:
                 server_time=time.time(),
             )
             self._metrics.replays.inc()
-            frames = replay_frames(session, replay, req.member_id)
-        self._subscribe(req.conn, req.member_id, welcome, frames, outbox, req.done)
+            frames = replay_frames(session, replay, req.member_id, self._sealer)
+        self._subscribe(req.conn, req.member_id, welcome, frames, outbox, req.done, snapshot)
 
     def _replayable(self, req: AttachRequest) -> list[StoredEvent] | None:
         """The events a resuming member missed, or None if it needs a snapshot."""
@@ -382,10 +413,11 @@ class SessionHost:
         event = Event(seq=self.session.seq + 1, at=now, by=by, body=body, op=op)
         # Encode before applying: the session keeps references into the body and
         # later events mutate them, so this is the only moment the bytes are right.
-        stored = StoredEvent(event.seq, encode_event(event))
+        stored = StoredEvent(event.seq, encode_event(event, self._sealer))
         reducer.apply_event(self.session, event)
         new.append(stored)
         self._recent.append(stored)
+        self._budget.grew(len(stored.blob))
         started = time.perf_counter()
         groups: dict[str, tuple[bytes, list[ServerConnection]]] = {}
         for member_id, conns in self.listeners.items():
@@ -409,23 +441,25 @@ class SessionHost:
 
         outbox.append(fan_out)
 
-    def _snapshot_welcome(
+    async def _snapshot_welcome(
         self, member_id: str, token: str = "", secrets: Secrets | None = None
-    ) -> Welcome:
+    ) -> tuple[Welcome, bytes]:
+        """A snapshot welcome, and its snapshot encoded apart (cached; big ones off the loop)."""
         member = self.session.members[member_id]
-        return Welcome(
+        snapshot = await self._snapshots.encoded(self.session, member_id, self._budget.size)
+        welcome = Welcome(
             session_id=self.session.id,
             member_id=member_id,
             role=member.role,
             epoch=self.epoch,
             seq=self.session.seq,
             mode="snapshot",
-            snapshot=views.project_session(self.session, member_id),
             token=token,
             secrets=secrets,
             online=[],
             server_time=time.time(),
         )
+        return welcome, snapshot
 
     def _subscribe(
         self,
@@ -435,6 +469,7 @@ class SessionHost:
         replay: list[bytes],
         outbox: list[Write],
         done: asyncio.Future[str],
+        snapshot: bytes | None = None,
     ) -> None:
         """Listen from now on; the welcome (and replay) go out in order after the commit."""
         first = member_id not in self.listeners
@@ -448,7 +483,8 @@ class SessionHost:
                 return
             welcome.online = sorted(self.listeners)
             welcome.server_time = time.time()
-            self._send(codec.encode(welcome), [conn])
+            frame = codec.encode(welcome) if snapshot is None else welcome_frame(welcome, snapshot)
+            self._send(frame, [conn])
             for frame in replay:
                 self._send(frame, [conn])
             self._welcomed.add(conn)
@@ -483,7 +519,7 @@ class SessionHost:
     def _close(self, conn: ServerConnection, code: CloseCode, reason: str) -> None:
         self.detach(conn)
         self._metrics.closes.labels(str(int(code))).inc()
-        task = asyncio.create_task(conn.close(int(code), reason))
+        task = asyncio.create_task(close_or_abort(conn, code, reason))
         self._closers.add(task)
         task.add_done_callback(self._closers.discard)
 
@@ -491,17 +527,11 @@ class SessionHost:
         """Stop serving this copy of the session; its clients reconnect to a fresh load."""
         self.broken = True
         for request in batch:
-            _give_up(request)
+            give_up(request)
         self.close_all(code, reason)
         self._fail_pending()
 
     def _fail_pending(self) -> None:
         while not self._queue.empty():
-            _give_up(self._queue.get_nowait())
+            give_up(self._queue.get_nowait())
             self._queue.task_done()
-
-
-def _give_up(request: Request) -> None:
-    """Answer a request that will never be handled."""
-    if isinstance(request, JoinRequest | AttachRequest) and not request.done.done():
-        request.done.set_exception(HostGone("this session is unavailable; reconnect"))

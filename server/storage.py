@@ -12,9 +12,12 @@ from typing import TypeVar
 
 from accord.protocol.model import Session
 
+from .private import private_dir, private_file, touch_private
+from .sealing import Sealer
 from .store import (
     Append,
     Grant,
+    SessionCapReached,
     SessionInfo,
     StoredEvent,
     StoreError,
@@ -72,8 +75,10 @@ class SqliteStore:
     acknowledged event survives a crash of the process or the machine.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sealer: Sealer | None = None) -> None:
         self.path = path
+        #: opens sealed ballots in stored snapshots (the relay's ballot key)
+        self.sealer = sealer
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-store")
         self._db: sqlite3.Connection | None = None
 
@@ -95,7 +100,8 @@ class SqliteStore:
 
     def _open(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            touch_private(self.path)  # SQLite gives the -wal and -shm files its mode
             db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_WAIT)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open ({exc})") from exc
@@ -112,6 +118,8 @@ class SqliteStore:
                 )
             db.executescript(_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            for suffix in ("-wal", "-shm"):  # made before this relay's time, maybe looser
+                private_file(self.path.with_name(self.path.name + suffix))
         except sqlite3.Error as exc:
             db.close()
             raise StoreError(f"{self.path}: {exc}") from exc
@@ -147,6 +155,15 @@ class SqliteStore:
             "INSERT INTO events (session_id, seq, blob) VALUES (?, ?, ?)",
             [(entry.session_id, e.seq, e.blob) for e in entry.events],
         )
+        if entry.revoke_codes:
+            db.execute(
+                "DELETE FROM grants WHERE session_id = ? AND member_id = ''", (entry.session_id,)
+            )
+        if entry.revoke_members:
+            db.executemany(
+                "DELETE FROM grants WHERE session_id = ? AND member_id = ?",
+                [(entry.session_id, m) for m in entry.revoke_members],
+            )
         if entry.grants:  # most appends have none; each statement costs a GIL round trip
             db.executemany(
                 "INSERT OR REPLACE INTO grants (digest, session_id, role, member_id)"
@@ -158,13 +175,23 @@ class SqliteStore:
                 "INSERT OR REPLACE INTO snapshots (session_id, seq, blob) VALUES (?, ?, ?)",
                 (entry.session_id, entry.snapshot.seq, entry.snapshot.blob),
             )
+        if entry.compact_below > 0:
+            db.execute(
+                "DELETE FROM events WHERE session_id = ? AND seq < ?",
+                (entry.session_id, entry.compact_below),
+            )
 
-    async def create(self, append: Append) -> None:
-        """Store a new session with its first events and grants."""
+    async def create(self, append: Append, max_sessions: int = 0) -> None:
+        """Store a new session with its first events and grants, under the session cap."""
         info = append.summary
 
         def work(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")
+            if max_sessions > 0:
+                stored = db.execute("SELECT count(*) FROM sessions").fetchone()[0]
+                if stored >= max_sessions:
+                    db.execute("ROLLBACK")
+                    raise SessionCapReached(f"the store holds its most sessions ({stored})")
             db.execute(
                 "INSERT INTO sessions (id, epoch, question, created_at, updated_at, seq, phase,"
                 " members, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -287,7 +314,8 @@ class SqliteStore:
         row = await self._run(work)
         if row is None:
             return None
-        return _decoded(session_id, row[0], row[1], decode_session)
+        sealer = self.sealer
+        return _decoded(session_id, row[0], row[1], lambda b: decode_session(b, sealer))
 
     async def info(self, session_id: str) -> SessionInfo | None:
         """A session's summary row, or None if there is no such session."""
@@ -313,6 +341,19 @@ class SqliteStore:
 
         def work(db: sqlite3.Connection) -> int:
             return int(db.execute("SELECT count(*) FROM sessions").fetchone()[0])
+
+        return await self._run(work)
+
+    async def stale(self, before: float, limit: int) -> list[SessionInfo]:
+        """Up to ``limit`` sessions whose last change is older than ``before``, oldest first."""
+
+        def work(db: sqlite3.Connection) -> list[SessionInfo]:
+            rows = db.execute(
+                f"SELECT {_INFO_COLUMNS} FROM sessions WHERE updated_at < ?"
+                " ORDER BY updated_at LIMIT ?",
+                (before, limit),
+            )
+            return [_info(r) for r in rows]
 
         return await self._run(work)
 

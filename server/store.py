@@ -1,24 +1,28 @@
 """The narrow storage interface a relay needs, and the records that cross it.
 
-A session is stored as its event log (``codec.encode_plain(event)`` blobs in
-seq order), a recent snapshot (``codec.encode_plain(session)``) so a restart
-rebuilds fast, an epoch, and the SHA-256 hashes of the secrets that grant
-access to it. Appends name the seq they expect the log to end at, so a store
-shared by several relays can refuse a write that lost a race.
+A session is stored as its event log (``encode_event`` blobs in seq order), a
+recent snapshot (``encode_session``) so a restart rebuilds fast (both with
+their ballots sealed when the relay gives a ``Sealer``, see sealing.py), an
+epoch, and the SHA-256 hashes of the secrets that grant access to it. Appends
+name the seq they expect the log to end at, so a store shared by several
+relays can refuse a write that lost a race.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
+import msgpack
 from accord.protocol import codec
 from accord.protocol import limits as L
 from accord.protocol.errors import ProtocolError
-from accord.protocol.events import Event
+from accord.protocol.events import BallotCast, Event
 from accord.protocol.model import Role, Session
-from accord.protocol.schema import decode_as
+from accord.protocol.schema import decode_as, encode_value
+
+from .sealing import Sealer, SealError
 
 #: Stored blobs were written by this relay, so they may be as large as a server frame.
 _BLOB_LIMIT = L.MAX_SERVER_FRAME * 4
@@ -28,35 +32,99 @@ class StoreError(Exception):
     """The store could not do what was asked (disk full, locked, corrupt, ...)."""
 
 
-def encode_event(event: Event) -> bytes:
-    """The stored form of an event."""
-    return codec.encode_plain(event)
+class SessionCapReached(StoreError):
+    """``create`` found the store already holding its most sessions; nothing was written."""
 
 
-def decode_event(blob: bytes) -> Event:
-    """An event from its stored form.
+def encode_event(event: Event, sealer: Sealer | None = None) -> bytes:
+    """The stored form of an event; with a sealer, a ballot in it is sealed (sealing.py)."""
+    body = event.body
+    if sealer is None or not isinstance(body, BallotCast) or body.ballot is None:
+        return codec.encode_plain(event)
+    plain = encode_value(event)
+    stored_body = plain["body"]
+    stored_body["sealed"] = sealer.seal(
+        msgpack.packb(stored_body["ballot"], use_bin_type=True),
+        _ballot_context(body.vote_id, body.member_id),
+    )
+    stored_body["ballot"] = None
+    return msgpack.packb(plain, use_bin_type=True)
+
+
+def decode_event(blob: bytes, sealer: Sealer | None = None) -> Event:
+    """An event from its stored form, its sealed ballot opened with ``sealer``.
 
     Raises:
-        StoreError: if the blob is not a valid event.
+        StoreError: if the blob is not a valid event, or holds a sealed ballot that
+            cannot be opened (no sealer, or the wrong key).
     """
     try:
-        return decode_as(Event, codec.unpack(blob, _BLOB_LIMIT))
+        plain = codec.unpack(blob, _BLOB_LIMIT)
+        body = plain.get("body") if type(plain) is dict else None
+        if type(body) is dict and "sealed" in body:
+            context = _ballot_context(str(body.get("vote_id")), str(body.get("member_id")))
+            body["ballot"] = _opened(sealer, body.pop("sealed"), context)
+        return decode_as(Event, plain)
     except ProtocolError as exc:
         raise StoreError(f"a stored event cannot be read back ({exc})") from exc
 
 
-def encode_session(session: Session) -> bytes:
-    """The stored form of a snapshot."""
-    return codec.encode_plain(session)
+def encode_session(session: Session, sealer: Sealer | None = None) -> bytes:
+    """The stored form of a snapshot; with a sealer, every vote's ballots are sealed."""
+    if sealer is None:
+        return codec.encode_plain(session)
+    plain = encode_value(session)
+    for vote_id, vote in plain["votes"].items():
+        if vote["ballots"]:
+            vote["sealed"] = sealer.seal(
+                msgpack.packb(vote["ballots"], use_bin_type=True),
+                _ballots_context(session.id, vote_id),
+            )
+            vote["ballots"] = {}
+    return msgpack.packb(plain, use_bin_type=True)
 
 
-def decode_session(blob: bytes) -> Session:
-    """A session from its stored snapshot.
+def decode_session(blob: bytes, sealer: Sealer | None = None) -> Session:
+    """A session from its stored snapshot, its sealed ballots opened with ``sealer``.
 
     Raises:
         ProtocolError: if the blob is not a valid session.
+        StoreError: if it holds sealed ballots that cannot be opened.
     """
-    return decode_as(Session, codec.unpack(blob, _BLOB_LIMIT))
+    plain = codec.unpack(blob, _BLOB_LIMIT)
+    votes = plain.get("votes") if type(plain) is dict else None
+    if type(votes) is dict:
+        for vote_id, vote in votes.items():
+            if type(vote) is dict and "sealed" in vote:
+                context = _ballots_context(str(plain.get("id")), vote_id)
+                vote["ballots"] = _opened(sealer, vote.pop("sealed"), context)
+    return decode_as(Session, plain)
+
+
+def _ballot_context(vote_id: str, member_id: str) -> str:
+    return f"accord ballot {vote_id} {member_id}"
+
+
+def _ballots_context(session_id: str, vote_id: str) -> str:
+    return f"accord ballots {session_id} {vote_id}"
+
+
+def _opened(sealer: Sealer | None, sealed: object, context: str) -> Any:
+    """The plain value sealed in ``sealed``.
+
+    Raises:
+        StoreError: without a sealer, or if it does not open.
+        ProtocolError: if what it holds is not plain msgpack.
+    """
+    if sealer is None or not sealer.loaded:
+        where = f" ({sealer.path})" if sealer is not None else ""
+        raise StoreError(f"ballots are sealed here; the relay's ballot key file{where} is needed")
+    if type(sealed) is not str:
+        raise StoreError("a sealed ballot is damaged")
+    try:
+        return codec.unpack(sealer.open(sealed, context), _BLOB_LIMIT)
+    except SealError as exc:
+        raise StoreError(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +173,12 @@ class Append:
     summary: SessionInfo
     grants: list[tuple[str, Grant]] = field(default_factory=list)  # (digest, grant)
     snapshot: StoredEvent | None = None  # (seq, session blob)
+    #: above 0: stored events with a lower seq may be deleted (they are behind a snapshot)
+    compact_below: int = 0
+    #: member ids whose tokens stop working (removed members); applied before ``grants``
+    revoke_members: list[str] = field(default_factory=list)
+    #: True: every join code of the session stops working (before ``grants`` adds new ones)
+    revoke_codes: bool = False
 
 
 class Store(Protocol):
@@ -116,8 +190,13 @@ class Store(Protocol):
     async def close(self) -> None:
         """Finish pending work and release the store."""
 
-    async def create(self, append: Append) -> None:
-        """Store a new session with its first events and grants."""
+    async def create(self, append: Append, max_sessions: int = 0) -> None:
+        """Store a new session with its first events and grants.
+
+        With ``max_sessions`` above 0, the count of stored sessions is checked in
+        the same transaction as the insert, so concurrent creates never overshoot:
+        raises ``SessionCapReached`` when the store already holds that many.
+        """
 
     async def append(self, batch: Sequence[Append]) -> list[bool]:
         """Commit a batch in one transaction; per entry, False if its expected seq was stale."""
@@ -136,6 +215,9 @@ class Store(Protocol):
 
     async def count(self) -> int:
         """How many sessions are stored."""
+
+    async def stale(self, before: float, limit: int) -> list[SessionInfo]:
+        """Up to ``limit`` sessions whose last change (``updated_at``) is older than ``before``."""
 
     async def grant(self, secret_digest: str) -> Grant | None:
         """What a secret (by its digest) grants, if anything."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,12 +71,16 @@ async def _export(folder: Path, wanted: str, fmt: RecordFormat, output: Path | N
     from accord.server.cli import store_at
     from accord.server.config import ServerConfig
     from accord.server.hub import read_session
+    from accord.server.sealing import Sealer, SealError
     from accord.server.store import StoreError
 
     config = ServerConfig(data_dir=folder)
     if not config.db_path.is_file():
         raise CliError(f"no sessions are stored in {folder} (use --data-dir for a relay's data)")
-    store = store_at(config)
+    sealer = Sealer(config.ballot_key_path)  # ballots are sealed at rest with this key
+    with contextlib.suppress(SealError, OSError):
+        sealer.load(create=False)
+    store = store_at(config, sealer)
     try:
         await store.open()
         sessions = sorted(await store.sessions(), key=lambda s: -max(s.updated_at, s.created_at))
@@ -86,7 +91,7 @@ async def _export(folder: Path, wanted: str, fmt: RecordFormat, output: Path | N
             )
         if len(matches) > 1:
             raise CliError(f"{wanted!r} matches {len(matches)} sessions; give more of the id")
-        loaded = await read_session(store, matches[0].id)
+        loaded = await read_session(store, matches[0].id, sealer)
         if loaded is None:
             raise CliError(f"session {matches[0].id} could not be read")
     except StoreError as exc:

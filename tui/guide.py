@@ -146,6 +146,22 @@ def notice_for(session: Session, event: E.Event, me: str) -> tuple[str, Severity
         need = session.needs.get(body.need_id)
         if need is not None and need.author == me:
             return f"Your need was settled as {CLASS_TITLES[body.cls]}.", "information"
+    if isinstance(body, E.MemberRemoved):
+        removed = session.members.get(body.member_id)
+        return (
+            f"{removed.name if removed else 'A member'} was removed from the session.",
+            "information",
+        )
+    if isinstance(body, E.CodesRotated):
+        return "The facilitator issued new join codes; the old ones no longer work.", "information"
+    if isinstance(body, E.BudgetWarned):
+        what = "events" if body.budget == "events" else "board size"
+        share = round(100 * body.used / max(body.limit, 1))
+        return (
+            f"The relay says this session has used {share}% of its {what} budget;"
+            " wrap up and close it soon.",
+            "warning",
+        )
     if isinstance(body, E.CardDeleted | E.NeedDeleted | E.OptionDeleted):
         return f"{who} deleted an item.", "information"
     return None

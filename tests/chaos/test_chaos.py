@@ -22,6 +22,7 @@ from accord.protocol.messages import Create, Hello
 from accord.protocol.model import Ballot, Vote, new_session
 from accord.protocol.reducer import replay
 from accord.server.hub import read_session
+from accord.server.sealing import Sealer
 from accord.server.storage import SqliteStore
 from accord.server.store import decode_event
 from chaos_support import (
@@ -161,7 +162,9 @@ async def run_scenario(tmp_path: Path, seed: int, seconds: float) -> dict[str, o
         code = await relay.stop()
     assert code == 0, f"relay exited with {code}: {relay.log_tail()}"
 
-    store = SqliteStore(tmp_path / "data" / "accord.sqlite3")
+    sealer = Sealer(tmp_path / "data" / "ballot.key")  # ballots are sealed at rest
+    sealer.load(create=False)
+    store = SqliteStore(tmp_path / "data" / "accord.sqlite3", sealer)
     await store.open()
     counts: dict[str, object] = {"seed": seed, "kills": kills, "in flight": in_flight_at_kills}
     counts["proxy"] = proxy.stats
@@ -173,12 +176,13 @@ async def run_scenario(tmp_path: Path, seed: int, seconds: float) -> dict[str, o
         outcomes: dict[str, int] = {}
         for members in groups:
             session_id = members[0].session.id
-            events = [decode_event(e.blob) for e in await store.events_after(session_id, 0)]
+            stored_events = await store.events_after(session_id, 0)
+            events = [decode_event(e.blob, sealer) for e in stored_events]
             check_log(session_id, events)
             server = replay(session_id, events)
             mine = sorted(m.conn.member_id for m in members)
             assert sorted(server.members) == mine, "a member joined twice (a ghost)"
-            loaded = await read_session(store, session_id)
+            loaded = await read_session(store, session_id, sealer)
             assert loaded is not None and loaded.intact, "the stored log has a hole"
             assert loaded.session == server, "snapshot + tail differs from the full log"
             assert stored[session_id].seq == server.seq

@@ -64,6 +64,10 @@ class Live:
             "hello_timeout": 1.0,
             "rate_limit": 200.0,
             "rate_burst": 400,
+            # Every example creates a session from 127.0.0.1; lift the per-address budgets.
+            "create_burst": 1_000_000,
+            "snapshot_burst": 1_000_000,
+            "failed_join_burst": 1_000_000,
         }
         self.overrides = {**defaults, **overrides}
         self.loop = asyncio.new_event_loop()

@@ -270,7 +270,7 @@ class RelayModel(RuleBasedStateMachine):
     def log_is_whole_and_ops_land_once(self) -> None:
         """Stored seqs run 1..n; each op is applied at most once, acked ones at their seq."""
         stored = self.live.run(self.live.relay.store.events_after(self.session_id, 0))
-        events = [decode_event(e.blob) for e in stored]
+        events = [decode_event(e.blob, self.live.relay.sealer) for e in stored]
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
         seen: dict[tuple[str, str], int] = {}
         for e in events:

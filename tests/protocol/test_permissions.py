@@ -33,6 +33,7 @@ class Ids:
     bo_option: str
     ada_option: str
     votes: dict[str, str] = field(default_factory=dict)
+    bo: str = ""  # the member id of the participant Bo
 
 
 def _ids(board: Board, cast: Roster) -> Ids:
@@ -49,6 +50,7 @@ def _ids(board: Board, cast: Roster) -> Ids:
         bo_option=options[bo],
         ada_option=options[ada],
         votes={v.kind: v.id for v in s.votes.values()},
+        bo=bo,
     )
 
 
@@ -196,6 +198,8 @@ TABLE: dict[str, Row] = {
         only_in={"facilitator": ("decide",)},
     ),
     "close_session": Row(lambda ids, p: C.CloseSession()),
+    "remove_member": Row(lambda ids, p: C.RemoveMember(member_id=ids.bo)),
+    "rotate_codes": Row(lambda ids, p: C.RotateCodes()),
 }
 
 
@@ -280,10 +284,44 @@ def test_closed_sessions_refuse_everything(name: str) -> None:
 def test_join_refuses_when_closed_or_full() -> None:
     """Joining a closed session is ``session_closed``; joining a full one is ``limit``."""
     board, cast = seeded_board(None)
+    seats = sum(
+        1 for m in board.session.members.values() if m.role != "observer" and m.role != "partner"
+    )
     with pytest.raises(Refusal) as info:
-        rules.join(board.session, "Zed", "participant", "", board.now, rules.Caps(members=6))
+        rules.join(board.session, "Zed", "participant", "", board.now, rules.Caps(members=seats))
     assert info.value.code is ErrorCode.LIMIT
     board.do(cast.facilitator, C.CloseSession())
     with pytest.raises(Refusal) as info:
         rules.join(board.session, "Zed", "participant", "", board.now)
     assert info.value.code is ErrorCode.SESSION_CLOSED
+
+
+def test_observers_and_partners_have_their_own_caps() -> None:
+    """Full observer and partner seats refuse those roles but never a participant."""
+    board, _ = seeded_board(None)
+    caps = rules.Caps(members=100, observers=1, partners=1)
+    for role in ("observer", "partner"):
+        with pytest.raises(Refusal) as info:
+            rules.join(board.session, "Zed", role, "", board.now, caps)
+        assert info.value.code is ErrorCode.LIMIT
+    joined = rules.join(board.session, "Zed", "participant", "", board.now, caps)
+    assert joined.member.role == "participant"
+
+
+def test_a_removed_member_can_do_nothing_and_frees_a_seat() -> None:
+    """After remove_member the member's commands are unauthorized and their seat is free."""
+    board, cast = seeded_board(None)
+    bo = cast.participants[1]
+    board.do(cast.facilitator, C.RemoveMember(member_id=bo))
+    assert board.session.members[bo].removed
+    with pytest.raises(Refusal) as info:
+        rules.decide(board.session, bo, C.SetReady(ready=True), board.now)
+    assert info.value.code is ErrorCode.UNAUTHORIZED
+    for target, code in ((bo, ErrorCode.CONFLICT), (cast.facilitator, ErrorCode.INVALID)):
+        with pytest.raises(Refusal) as info:
+            rules.decide(board.session, cast.facilitator, C.RemoveMember(member_id=target), 1.0)
+        assert info.value.code is code
+    seats = sum(
+        1 for m in board.session.members.values() if m.role in ("facilitator", "participant")
+    )
+    rules.join(board.session, "Zed", "participant", "", board.now, rules.Caps(members=seats))

@@ -102,3 +102,37 @@ def test_bad_override_is_an_error() -> None:
 def test_every_setting_has_a_default() -> None:
     """ServerConfig() builds with no arguments (the relay runs with no config at all)."""
     assert isinstance(ServerConfig(), ServerConfig)
+
+
+def test_every_setting_is_in_the_ops_guide_and_in_serve_help() -> None:
+    """Each setting has a row in docs/ops.md and a flag in `accord serve --help`."""
+    import dataclasses
+    import subprocess
+    import sys
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "ops.md").read_text()
+    help_text = subprocess.run(
+        [sys.executable, "-m", "accord.tui.cli", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"COLUMNS": "200", "PATH": ""},
+    ).stdout
+    missing = []
+    for f in dataclasses.fields(ServerConfig):
+        if f"`{f.name}`" not in guide:
+            missing.append(f"{f.name} (ops guide)")
+        if f"--{f.name.replace('_', '-')}" not in help_text and f.name != "origins":
+            missing.append(f"{f.name} (--help)")
+    assert not missing, missing
+
+
+def test_budget_settings_load_from_toml(tmp_path: Path) -> None:
+    """The budget knobs are read from the TOML file and checked for range."""
+    config = load_config(
+        _toml(tmp_path, "create_burst = 5\nexpire_after_days = 30.5\nmin_free_disk_mb = 0\n"), {}
+    )
+    assert (config.create_burst, config.expire_after_days, config.min_free_disk_mb) == (5, 30.5, 0)
+    with pytest.raises(ConfigError, match="max_session_bytes"):
+        load_config(_toml(tmp_path, "max_session_bytes = 1\n"), {})
+    assert load_config(None, {"compact_events": False}).compact_events is False
