@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
-from accord.protocol import codec
+from accord.protocol import codec, text
 from accord.protocol import limits as L
-from accord.protocol.errors import ProtocolError
+from accord.protocol.errors import ErrorCode, ProtocolError
 from accord.protocol.events import Event
 from accord.protocol.model import Role, Session
 from accord.protocol.schema import decode_as
+
+T = TypeVar("T")
 
 #: Stored blobs were written by this relay, so they may be as large as a server frame.
 _BLOB_LIMIT = L.MAX_SERVER_FRAME * 4
@@ -40,7 +42,7 @@ def decode_event(blob: bytes) -> Event:
         StoreError: if the blob is not a valid event.
     """
     try:
-        return decode_as(Event, codec.unpack(blob, _BLOB_LIMIT))
+        return _decode_stored(Event, codec.unpack(blob, _BLOB_LIMIT))
     except ProtocolError as exc:
         raise StoreError(f"a stored event cannot be read back ({exc})") from exc
 
@@ -56,7 +58,27 @@ def decode_session(blob: bytes) -> Session:
     Raises:
         ProtocolError: if the blob is not a valid session.
     """
-    return decode_as(Session, codec.unpack(blob, _BLOB_LIMIT))
+    return _decode_stored(Session, codec.unpack(blob, _BLOB_LIMIT))
+
+
+def _decode_stored(tp: type[T], plain: Any) -> T:
+    """Decode a stored value; text an older relay let in is made visible, not refused.
+
+    A relay from before the text policy may have stored control or bidi
+    characters. Refusing them would lock honest members out of their session,
+    so they become ``�`` (and stray line breaks in one-line fields, spaces).
+    """
+    try:
+        return decode_as(tp, plain)
+    except ProtocolError as exc:
+        if exc.code is not ErrorCode.BAD_MESSAGE:
+            raise
+    try:
+        return decode_as(tp, text.scrub(plain))
+    except ProtocolError as exc:
+        if exc.code is not ErrorCode.BAD_MESSAGE:
+            raise
+    return decode_as(tp, text.scrub(plain, multiline=False))
 
 
 @dataclass(frozen=True, slots=True)
