@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 from accord.protocol import __version__
 from accord.protocol import limits as L
+from accord.protocol.text import visible
 from accord.tui.config import (
     ConfigError,
     KeyStore,
@@ -147,10 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = handler(args)
     except CliError as exc:
-        print(f"accord: {exc}", file=sys.stderr)
+        print(f"accord: {visible(str(exc))}", file=sys.stderr)
         return exc.code
     except ConfigError as exc:
-        print(f"accord: {exc}", file=sys.stderr)
+        print(f"accord: {visible(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -414,7 +415,10 @@ def run_resume(args: argparse.Namespace) -> int:
             print("no sessions to resume yet", file=sys.stderr)
         for m in items:
             where = "here" if m.embedded else m.server
-            print(f"{m.session_id}  {m.role:<11} {where:<24} {m.question}")
+            print(
+                f"{visible(m.session_id)}  {visible(m.role):<11} {visible(where):<24}"
+                f" {visible(m.question)}"
+            )
         return 0
     membership = store.find(args.session)
     if membership is None:
