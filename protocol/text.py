@@ -107,16 +107,17 @@ def _picture(found: re.Match[str]) -> str:
     return "\ufffd"
 
 
-def printable(value: str) -> str:
+def printable(value: str, multiline: bool = False) -> str:
     """``value`` with every refused character replaced by one visible character.
 
     Used where text is drawn: the length stays the same (so styled spans keep
     their places), C0 controls become their Control Pictures (ESC shows as
-    ``␛``), DEL ``␡``, a newline a space, everything else refused ``�``.
+    ``␛``), DEL ``␡``, everything else refused ``�``. A newline stays when
+    ``multiline`` is true and becomes a space otherwise.
     """
     if value.isprintable():
         return value
-    return ONE_LINE.sub(_picture, value)
+    return (MULTI_LINE if multiline else ONE_LINE).sub(_picture, value)
 
 
 _NEWLINES: Final = re.compile("\r\n?|[\u2028\u2029\x85]")

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import ClassVar
 
+from accord.protocol.text import printable
 from accord.tui.client import Connection
 from accord.tui.crash import save_crash
 from accord.tui.palette import BoardCommands
 from accord.tui.screens.board import BoardScreen
 from rich.text import Text
 from textual.app import App
+from textual.notifications import SeverityLevel
 
 _HERE = Path(__file__).parent
 STYLES = [
@@ -53,6 +55,28 @@ class AccordApp(App[int]):
             records_dir=records_dir,
             export_dir=export_dir,
             resumable=resumable,
+        )
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast whose text is shown as it is: never parsed as markup, controls made visible.
+
+        Every toast passes here (``Widget.notify`` calls the app's), and many
+        carry names, titles or a relay's words; ``markup`` is ignored on purpose.
+        """
+        super().notify(
+            printable(message, multiline=True),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
         )
 
     def on_mount(self) -> None:

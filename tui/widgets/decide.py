@@ -129,6 +129,7 @@ class DecidePanel(BoardPart):
                 f"{fingers} fingers blocks the proposal",
                 label="What would it take for you to support it? (optional, Enter sends)",
                 required=False,
+                lines=True,
             ),
             done,
         )
@@ -154,6 +155,7 @@ class DecidePanel(BoardPart):
                 explain="An objection blocks the proposal, so the group needs to know why: "
                 "what harm do you see, and what would change your mind?",
                 required_message="An objection needs a reason.",
+                lines=True,
             ),
             done,
         )

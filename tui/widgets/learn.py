@@ -163,6 +163,7 @@ class LearnPanel(BoardPart):
                 f"Add a card: {LANE_TITLES[lane]}",
                 placeholder="One idea per card",
                 explain="←/→ on the board picks the lane before you press a.",
+                lines=True,
             ),
             done,
         )
@@ -218,7 +219,7 @@ class LearnPanel(BoardPart):
             if text:
                 self.post_message(Submit(EditCard(card_id=card_id, text=text)))
 
-        self.app.push_screen(TextPrompt("Edit the card", initial=card.text), done)
+        self.app.push_screen(TextPrompt("Edit the card", initial=card.text, lines=True), done)
 
     def action_merge(self) -> None:
         """First press marks a duplicate; the second, on the card to keep, merges."""

@@ -257,7 +257,8 @@ class OptionsPanel(BoardPart):
             if text:
                 self.post_message(Submit(AddNote(option_id=option_id, text=text)))
 
-        self.app.push_screen(TextPrompt(f"Note on {option.title}", explain=explain), done)
+        prompt = TextPrompt(f"Note on {option.title}", explain=explain, lines=True)
+        self.app.push_screen(prompt, done)
 
     def action_weight(self, delta: int) -> None:
         """Change the selected weighted criterion's weight."""
