@@ -15,10 +15,10 @@ from accord.server.storage import SqliteStore
 from accord.server.store import Append, SessionInfo, StoredEvent, encode_event
 from accord.tui.cli import main
 
-#: An erase-line that would hide the row, a title set, a C1 CSI and a bidi flip.
+#: An erase-line that would hide the row, a title set, a C1 CSI, a bidi flip, a stray line.
 QUESTION = "Hide me\x1b[1A\x1b[2K\r"
 NAME = "Eve\x1b]0;owned\x07"
-DEPARTMENT = "Ops\x9b2J\u202e"
+DEPARTMENT = "Ops\x9b2J\u202e\n<!--"
 CARD = "Card\x1b[2J"
 
 
@@ -74,4 +74,4 @@ def test_list_and_show_escape_stored_control_characters(
     assert json.loads(outputs["list --json"])[0]["question"] == QUESTION
     # show rebuilds the session, and the store makes what an older relay let in visible
     shown = outputs["show s-hostile"]
-    assert "Eve\ufffd]0;owned\ufffd (facilitator, Ops\ufffd2J\ufffd)" in shown
+    assert "Eve\ufffd]0;owned\ufffd (facilitator, Ops\ufffd2J\ufffd <!--)" in shown
