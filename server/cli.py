@@ -287,7 +287,7 @@ async def _sessions(args: argparse.Namespace, store: SqliteStore) -> int:
         if not args.yes:
             print(
                 f"accord sessions: add --yes to delete {args.session_id}"
-                f" ({visible(loaded.session.question)!r}); this cannot be undone",
+                f" (“{visible(loaded.session.question)}”); this cannot be undone",
                 file=sys.stderr,
             )
             return 1
