@@ -75,3 +75,18 @@ def test_list_and_show_escape_stored_control_characters(
     # show rebuilds the session, and the store makes what an older relay let in visible
     shown = outputs["show s-hostile"]
     assert "Eve\ufffd]0;owned\ufffd (facilitator, Ops\ufffd2J\ufffd <!--)" in shown
+
+
+def test_human_log_lines_escape_client_text() -> None:
+    """A log line about a client's text shows its control characters as escapes."""
+    import logging
+
+    from accord.server.logs import HumanFormatter
+
+    record = logging.makeLogRecord(
+        {"msg": "refused %s", "args": (NAME,), "levelno": 20, "levelname": "INFO"}
+    )
+    record.reason = DEPARTMENT
+    line = HumanFormatter().format(record)
+    assert MULTI_LINE.search(line) is None and "\n" not in line, repr(line)
+    assert "Eve\\x1b]0;owned\\x07" in line and "reason=Ops\\x9b2J\\u202e\\n<!--" in line
