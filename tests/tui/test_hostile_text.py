@@ -7,6 +7,7 @@ lines; pastes that do not fit are cut or joined with a message, never dropped.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -211,3 +212,45 @@ async def test_arrows_move_between_one_line_and_multi_line_fields(
             await pilot.press(key)
             seen.append(app.focused.id if app.focused else None)
         assert seen == ["why", "success", "why", "text"]
+
+
+async def test_a_foreign_relay_cannot_put_escapes_on_the_board(h: Any) -> None:
+    """Frames with refused text from a relay that is not accord's are dropped with a notice."""
+    from accord.protocol import codec
+    from accord.protocol.events import Event, MemberJoined
+    from accord.protocol.messages import Hello, Welcome
+    from accord.protocol.model import Member, new_session
+    from accord.tui.client import Connection
+    from websockets.asyncio.server import ServerConnection, serve
+
+    session = new_session("s1", "Which way?", 1.8e9)
+    session.members["m1"] = Member(id="m1", name="Fay", role="facilitator")
+    session.members["m2"] = Member(id="m2", name="Pat", role="participant")
+    session.seq = 2
+    hostile = Member(id="m3", name="Eve\x1b]0;owned\x07", role="participant", department=CLEAR)
+    welcome = Welcome("s1", "m2", "participant", "e1", 2, "snapshot", session, token="t" * 40)
+
+    board_up = asyncio.Event()
+
+    async def foreign_relay(ws: ServerConnection) -> None:
+        await ws.recv()
+        await ws.send(codec.encode(welcome))  # the encoder checks nothing: a foreign relay
+        await board_up.wait()
+        await ws.send(codec.encode(Event(3, 1.8e9, "m3", MemberJoined(hostile))))
+        await ws.wait_closed()
+
+    async with serve(foreign_relay, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        conn = Connection(f"ws://127.0.0.1:{port}", Hello(code="c", name="Pat"))
+        await conn.start(timeout=10)
+        app = AccordApp(conn, cursor_blink=False)
+        async with app.run_test(size=(100, 30), notifications=True) as pilot:
+            await h.until(pilot, lambda: "Pat" in h.screen_text(app))
+            board_up.set()
+            await h.until(pilot, lambda: bool(app.screen.query("Toast")))
+            await pilot.pause()
+            shown = assert_plain(app)
+            assert "ignored a frame from the relay" in shown
+            assert conn.session is not None and "m3" not in conn.session.members
+            assert "Eve" not in h.screen_text(app)
+        await conn.close()
