@@ -17,6 +17,7 @@ from .errors import ErrorCode, ProtocolError
 from .events import Event
 from .messages import CLIENT_TYPES, SERVER_TYPES, ClientMessage, ServerMessage
 from .schema import decode_as, encode_value
+from .text import problem
 
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
 
@@ -94,6 +95,9 @@ def _decode(data: bytes, types: dict[str, type], max_size: int) -> Any:
     kind = frame.get("t")
     cls = types.get(kind) if type(kind) is str else None
     if cls is None:
+        wrong = problem(kind) if type(kind) is str else None
+        if wrong is not None:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"t: {wrong}")
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"t: unknown message type {reprlib.repr(kind)}")
     return decode_as(cls, frame)
 

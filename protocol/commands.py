@@ -16,8 +16,10 @@ from .model import (
     NeedClass,
     OptBody,
     OptionKind,
+    Para,
     Phase,
     Short,
+    Statement,
     VoteKind,
     Weight,
 )
@@ -70,7 +72,7 @@ class AddCard:
 
     KIND: ClassVar[str] = "add_card"
     lane: Lane
-    text: Body
+    text: Para
 
 
 @dataclass(slots=True)
@@ -79,7 +81,7 @@ class EditCard:
 
     KIND: ClassVar[str] = "edit_card"
     card_id: Id
-    text: Body
+    text: Para
 
 
 @dataclass(slots=True)
@@ -189,7 +191,7 @@ class AddNote:
 
     KIND: ClassVar[str] = "add_note"
     option_id: Id
-    text: Body
+    text: Para
 
 
 @dataclass(slots=True)
@@ -239,7 +241,7 @@ class Propose:
 
     KIND: ClassVar[str] = "propose"
     option_id: Id
-    statement: Annotated[str, Text(L.LONG_TEXT_CHARS, 1)]
+    statement: Statement
 
 
 @dataclass(slots=True)
@@ -248,7 +250,7 @@ class RecordDecision:
 
     KIND: ClassVar[str] = "record_decision"
     option_id: Id
-    statement: Annotated[str, Text(L.LONG_TEXT_CHARS, 1)]
+    statement: Statement
     rationale: Long = ""
     dissent: Long = ""
     review_date: Date = ""

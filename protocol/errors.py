@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
+from .text import visible
+
 
 class ErrorCode(StrEnum):
     """Stable machine-readable error codes carried in error frames."""
@@ -52,10 +54,12 @@ class ProtocolError(Exception):
     """Raised for anything the protocol refuses: bad frames, bad messages, refused commands.
 
     ``code`` is stable across versions; ``message`` is for people and names the
-    offending field when there is one. Messages are cut to ``MESSAGE_CHARS``.
+    offending field when there is one. Messages are cut to ``MESSAGE_CHARS`` and
+    follow the text policy (one line; a refused character shows as an escape).
     """
 
     def __init__(self, code: ErrorCode, message: str) -> None:
+        message = visible(message)
         if len(message) > MESSAGE_CHARS:
             message = message[: MESSAGE_CHARS - 1] + "…"
         super().__init__(f"{code}: {message}")

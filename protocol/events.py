@@ -18,6 +18,7 @@ from .model import (
     Note,
     OptBody,
     Option,
+    Para,
     Phase,
     Proposal,
     Round,
@@ -100,7 +101,7 @@ class CardEdited:
 
     KIND: ClassVar[str] = "card_edited"
     card_id: Id
-    text: Body
+    text: Para
 
 
 @dataclass(slots=True)

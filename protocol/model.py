@@ -16,9 +16,16 @@ Id = Annotated[str, Text(L.ID_CHARS, 1)]
 Name = Annotated[str, Text(L.NAME_CHARS, 1)]
 Department = Annotated[str, Text(L.DEPARTMENT_CHARS)]
 Short = Annotated[str, Text(L.SHORT_TEXT_CHARS)]
+#: One line of text (a need's own text).
 Body = Annotated[str, Text(L.TEXT_CHARS, 1)]
-OptBody = Annotated[str, Text(L.TEXT_CHARS)]
-Long = Annotated[str, Text(L.LONG_TEXT_CHARS)]
+#: Text that may run to several lines (card and note text, objections).
+Para = Annotated[str, Text(L.TEXT_CHARS, 1, lines=True)]
+#: Optional text of several lines (why, success, description, reason).
+OptBody = Annotated[str, Text(L.TEXT_CHARS, lines=True)]
+#: Long text of several lines (statements, rationale, dissent, summaries).
+Long = Annotated[str, Text(L.LONG_TEXT_CHARS, lines=True)]
+#: A required statement of several lines.
+Statement = Annotated[str, Text(L.LONG_TEXT_CHARS, 1, lines=True)]
 Stamp = Annotated[float, Range(0, 1e11)]
 Seq = Annotated[int, Range(0, 2**53)]
 Weight = Annotated[int, Range(1, L.MAX_WEIGHT)]
@@ -100,7 +107,7 @@ class Card:
 
     id: Id
     lane: Lane
-    text: Body
+    text: Para
     author: Id
     merged_into: Id | None = None
 
@@ -126,7 +133,7 @@ class Note:
 
     id: Id
     option_id: Id
-    text: Body
+    text: Para
     author: Id
     role: Role
 
@@ -209,7 +216,7 @@ class Round:
     method: ConsensusMethod
     passed: bool
     summary: Long
-    objections: Annotated[list[Body], Items(L.MAX_MEMBERS)] = field(default_factory=list)
+    objections: Annotated[list[Para], Items(L.MAX_MEMBERS)] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from .errors import ErrorCode, ProtocolError
+from .text import problem
 
 T = TypeVar("T")
 
@@ -27,10 +28,15 @@ Encoder = Callable[[Any], Any]
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """Limit for a str field: between ``min`` and ``max`` characters."""
+    """Limit for a str field: between ``min`` and ``max`` characters, one line unless ``lines``.
+
+    Every str field also follows the text policy of ``text.py``: no control or
+    bidirectional characters, and a line break only when ``lines`` is true.
+    """
 
     max: int
     min: int = 0
+    lines: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +119,17 @@ def _str_decoder(limits: tuple[Any, ...]) -> Decoder:
     text = next((lim for lim in limits if isinstance(lim, Text)), None)
     if text is None:
         raise TypeError("every wire str needs a Text limit")
-    lo, hi = text.min, text.max
+    lo, hi, lines = text.min, text.max, text.lines
 
     def dec(value: Any, path: str) -> Any:
         if type(value) is not str or not lo <= len(value) <= hi:
             if lo:
                 raise _fail(path, f"expected str of {lo} to {hi} chars")
             raise _fail(path, f"expected str of at most {hi} chars")
+        if not value.isprintable():
+            wrong = problem(value, lines)
+            if wrong is not None:
+                raise _fail(path, wrong)
         return value
 
     return dec
@@ -200,6 +210,10 @@ def _dict_decoder(val: Decoder, limits: tuple[Any, ...]) -> Decoder:
         for k, v in value.items():
             if type(k) is not str or not key_text.min <= len(k) <= key_text.max:
                 raise _fail(path, f"expected keys of at most {key_text.max} chars")
+            if not k.isprintable():
+                wrong = problem(k)
+                if wrong is not None:
+                    raise _fail(path, f"a key: {wrong}")
             out[k] = val(v, f"{path}[{k!r}]")
         return out
 
@@ -233,6 +247,9 @@ def _union_decoder(options: tuple[Any, ...]) -> Decoder:
         kind = value.get("k")
         dec = kinds.get(kind) if type(kind) is str else None
         if dec is None:
+            wrong = problem(kind) if type(kind) is str else None
+            if wrong is not None:
+                raise _fail(_join(path, "k"), wrong)
             raise _fail(
                 _join(path, "k"), f"unknown kind {reprlib.repr(kind)}", ErrorCode.UNKNOWN_TYPE
             )

@@ -18,6 +18,8 @@ import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from accord.protocol.text import MULTI_LINE, visible
+
 from .config import LOG_LEVELS, ConfigError, ServerConfig, load_config
 
 if TYPE_CHECKING:
@@ -196,12 +198,12 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, _overrides(args))
     except ConfigError as exc:
-        print(f"accord serve: {exc}", file=sys.stderr)
+        print(f"accord serve: {visible(str(exc))}", file=sys.stderr)
         return 2
     try:
         tls_context(config)  # bad TLS files are a config problem: report before starting
     except StartError as exc:
-        print(f"accord serve: {exc}", file=sys.stderr)
+        print(f"accord serve: {visible(str(exc))}", file=sys.stderr)
         return 2
     logs.configure(config.log_level, config.log_json)
     # The store's thread needs the GIL back after every SQLite call; with the default
@@ -211,7 +213,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_serve(config))
     except StartError as exc:
-        print(f"accord serve: {exc}", file=sys.stderr)
+        print(f"accord serve: {visible(str(exc))}", file=sys.stderr)
         return 2 if str(exc).startswith(("tls:", "data:")) else 1
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down
         return 130
@@ -279,7 +281,7 @@ def run_sessions(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, {"data_dir": args.data_dir})
     except ConfigError as exc:
-        print(f"accord sessions: {exc}", file=sys.stderr)
+        print(f"accord sessions: {visible(str(exc))}", file=sys.stderr)
         return 2
     if not config.db_path.is_file():
         if args.action == "list":
@@ -293,7 +295,7 @@ def run_sessions(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_sessions(args, store_at(config, sealer), sealer))
     except StoreError as exc:
-        print(f"accord sessions: {exc}", file=sys.stderr)
+        print(f"accord sessions: {visible(str(exc))}", file=sys.stderr)
         return 1
 
 
@@ -320,7 +322,7 @@ async def _sessions(args: argparse.Namespace, store: Store, sealer: Sealer) -> i
         if not args.yes:
             print(
                 f"accord sessions: add --yes to delete {args.session_id}"
-                f" ({loaded.session.question!r}); this cannot be undone",
+                f" (“{visible(loaded.session.question)}”); this cannot be undone",
                 file=sys.stderr,
             )
             return 1
@@ -335,7 +337,7 @@ async def _list(store: Store, as_json: bool) -> int:
     rows = await store.sessions()
     if as_json:
         data = [dataclasses.asdict(r) for r in rows]
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(_json_visible(json.dumps(data, indent=2, ensure_ascii=False)))
         return 0
     if not rows:
         print("no sessions stored", file=sys.stderr)
@@ -343,8 +345,10 @@ async def _list(store: Store, as_json: bool) -> int:
     print(f"{'ID':14} {'PHASE':8} {'MEMBERS':>7} {'SEQ':>6} {'UPDATED (UTC)':16}  QUESTION")
     for r in rows:
         phase = "closed" if r.closed else r.phase
-        question = r.question if len(r.question) <= 60 else r.question[:59] + "…"
-        print(f"{r.id:14} {phase:8} {r.members:>7} {r.seq:>6} {_when(r.updated_at):16}  {question}")
+        question = visible(r.question)
+        question = question if len(question) <= 60 else question[:59] + "…"
+        when = _when(r.updated_at)
+        print(f"{visible(r.id):14} {phase:8} {r.members:>7} {r.seq:>6} {when:16}  {question}")
     return 0
 
 
@@ -362,19 +366,25 @@ async def _renew(store: Store, session_ids: list[str]) -> int:
     return 0
 
 
+def _json_visible(text: str) -> str:
+    """JSON text with refused characters (C1, bidi) written as JSON escapes: still valid JSON."""
+    return MULTI_LINE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def _show(epoch: str, session: Any) -> None:
-    print(f"session   {session.id}")
-    print(f"question  {session.question}")
+    """Print a session's summary; text from members is escaped, never printed raw."""
+    print(f"session   {visible(session.id)}")
+    print(f"question  {visible(session.question)}")
     print(f"created   {_when(session.created_at)} UTC")
     print(f"phase     {'closed' if session.closed else session.phase}")
     print(f"seq       {session.seq} (epoch {epoch})")
     print(f"members   {len(session.members)}")
     for member in session.members.values():
-        dept = f", {member.department}" if member.department else ""
-        print(f"  {member.id:6} {member.name} ({member.role}{dept})")
+        dept = f", {visible(member.department)}" if member.department else ""
+        print(f"  {visible(member.id):6} {visible(member.name)} ({member.role}{dept})")
     print(
         f"board     {len(session.live_cards())} cards, {len(session.live_needs())} needs,"
         f" {len(session.options)} options, {len(session.votes)} votes"
     )
     if session.decision is not None:
-        print(f"decision  {session.decision.statement}")
+        print(f"decision  {visible(session.decision.statement)}")

@@ -8,7 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from accord.protocol import codec
+from accord.protocol import codec, text
 from accord.protocol import limits as L
 from accord.protocol.errors import CloseCode, ErrorCode, ProtocolError, Refusal
 from accord.protocol.messages import Cmd, Create, Error, Hello, Ping, Pong
@@ -51,7 +51,9 @@ def _op_of(data: bytes) -> str:
     except ProtocolError:
         return ""
     op = frame.get("op") if type(frame) is dict else None
-    return op if type(op) is str and 0 < len(op) <= L.ID_CHARS else ""
+    if type(op) is str and 0 < len(op) <= L.ID_CHARS and text.problem(op) is None:
+        return op
+    return ""
 
 
 class ClientHandler:

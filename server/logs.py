@@ -8,6 +8,8 @@ import sys
 import time
 from typing import Any
 
+from accord.protocol.text import visible
+
 #: Attributes every LogRecord has; anything else was passed in ``extra``.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -35,13 +37,17 @@ class JsonFormatter(logging.Formatter):
 
 
 class HumanFormatter(logging.Formatter):
-    """``time level message key=value ...``: short and greppable."""
+    """``time level message key=value ...``: short and greppable.
+
+    Message and values are escaped (``\\x1b``): a log line never carries a
+    client's control characters to the operator's terminal.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         """Render the record as one readable line."""
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
-        extras = " ".join(f"{k}={v}" for k, v in _extras(record).items())
-        line = f"{stamp} {record.levelname.lower():7} {record.getMessage()}"
+        extras = " ".join(f"{k}={visible(str(v))}" for k, v in _extras(record).items())
+        line = f"{stamp} {record.levelname.lower():7} {visible(record.getMessage())}"
         if extras:
             line = f"{line}  {extras}"
         if record.exc_info:

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import msgpack
-from accord.protocol import codec
+from accord.protocol import codec, text
 from accord.protocol import limits as L
-from accord.protocol.errors import ProtocolError
+from accord.protocol.errors import ErrorCode, ProtocolError
 from accord.protocol.events import BallotCast, Event
 from accord.protocol.model import Role, Session
 from accord.protocol.schema import decode_as, encode_value
 
 from .sealing import Sealer, SealError
+
+T = TypeVar("T")
 
 #: Stored blobs were written by this relay, so they may be as large as a server frame.
 _BLOB_LIMIT = L.MAX_SERVER_FRAME * 4
@@ -64,7 +66,7 @@ def decode_event(blob: bytes, sealer: Sealer | None = None) -> Event:
         if type(body) is dict and "sealed" in body:
             context = _ballot_context(str(body.get("vote_id")), str(body.get("member_id")))
             body["ballot"] = _opened(sealer, body.pop("sealed"), context)
-        return decode_as(Event, plain)
+        return _decode_stored(Event, plain)
     except ProtocolError as exc:
         raise StoreError(f"a stored event cannot be read back ({exc})") from exc
 
@@ -98,7 +100,7 @@ def decode_session(blob: bytes, sealer: Sealer | None = None) -> Session:
             if type(vote) is dict and "sealed" in vote:
                 context = _ballots_context(str(plain.get("id")), vote_id)
                 vote["ballots"] = _opened(sealer, vote.pop("sealed"), context)
-    return decode_as(Session, plain)
+    return _decode_stored(Session, plain)
 
 
 def _ballot_context(vote_id: str, member_id: str) -> str:
@@ -125,6 +127,26 @@ def _opened(sealer: Sealer | None, sealed: object, context: str) -> Any:
         return codec.unpack(sealer.open(sealed, context), _BLOB_LIMIT)
     except SealError as exc:
         raise StoreError(str(exc)) from None
+
+
+def _decode_stored(tp: type[T], plain: Any) -> T:
+    """Decode a stored value; text an older relay let in is made visible, not refused.
+
+    A relay from before the text policy may have stored control or bidi
+    characters. Refusing them would lock honest members out of their session,
+    so they become ``�`` (and stray line breaks in one-line fields, spaces).
+    """
+    try:
+        return decode_as(tp, plain)
+    except ProtocolError as exc:
+        if exc.code is not ErrorCode.BAD_MESSAGE:
+            raise
+    try:
+        return decode_as(tp, text.scrub(plain))
+    except ProtocolError as exc:
+        if exc.code is not ErrorCode.BAD_MESSAGE:
+            raise
+    return decode_as(tp, text.scrub(plain, multiline=False))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from pathlib import Path, PurePath
 from typing import ClassVar
 
 from accord.client import Client, ConnectionFailed
+from accord.protocol.text import printable
 from accord.tui.crash import crash_log, save_crash, save_crash_text
 from accord.tui.messages import ConnectionEnded, ReconnectAsked, TaskFailed
 from accord.tui.palette import BoardCommands
@@ -16,6 +17,7 @@ from accord.tui.screens.board import BoardScreen
 from rich.console import Console
 from textual import work
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 _HERE = Path(__file__).parent
@@ -76,6 +78,28 @@ class AccordApp(App[int]):
             records_dir=records_dir,
             export_dir=export_dir,
             resumable=resumable,
+        )
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast whose text is shown as it is: never parsed as markup, controls made visible.
+
+        Every toast passes here (``Widget.notify`` calls the app's), and many
+        carry names, titles or a relay's words; ``markup`` is ignored on purpose.
+        """
+        super().notify(
+            printable(message, multiline=True),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
         )
 
     def on_mount(self) -> None:

@@ -53,8 +53,9 @@ class Asks(Protocol):
         max_length: int = 500,
         required: bool = True,
         required_message: str = "",
+        lines: bool = False,
     ) -> None:
-        """A line of text (``TextPrompt``)."""
+        """A line of text, or several with ``lines`` (``TextPrompt``)."""
 
     def ask_need(
         self, title: str, done: Callable[[NeedDraft | None], None], initial: NeedDraft | None

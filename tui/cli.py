@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from accord.protocol import __version__
+from accord.protocol.text import visible
 from accord.tui.config import (
     ConfigError,
 )
@@ -126,10 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = handler(args)
     except CliError as exc:
-        print(f"accord: {exc}", file=sys.stderr)
+        print(f"accord: {visible(str(exc))}", file=sys.stderr)
         return exc.code
     except ConfigError as exc:
-        print(f"accord: {exc}", file=sys.stderr)
+        print(f"accord: {visible(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from accord.protocol import limits as L
+from accord.protocol.text import visible
 from accord.tui.config import (
     KeyStore,
     Membership,
@@ -141,7 +142,10 @@ def run_resume(args: argparse.Namespace) -> int:
             print("no sessions to resume yet", file=sys.stderr)
         for m in items:
             where = "here" if m.embedded else m.server
-            print(f"{m.session_id}  {m.role:<11} {where:<24} {m.question}")
+            print(
+                f"{visible(m.session_id)}  {visible(m.role):<11} {visible(where):<24}"
+                f" {visible(m.question)}"
+            )
         return 0
     membership = store.find(args.session)
     if membership is None:

@@ -6,6 +6,7 @@ import datetime
 import traceback
 from pathlib import Path
 
+from accord.protocol.text import visible
 from accord.tui.config import data_dir
 
 
@@ -26,7 +27,7 @@ def save_crash(error: BaseException, hint: str = "") -> str:
         details = f"details are in {path}"
     except OSError:
         details = "the details could not be saved"
-    summary = f"{type(error).__name__}: {error}".strip().rstrip(":")
+    summary = visible(f"{type(error).__name__}: {error}".strip().rstrip(":"))
     return f"accord stopped on an unexpected error ({summary[:200]}). {hint}{details}."
 
 

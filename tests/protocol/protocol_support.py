@@ -62,12 +62,21 @@ def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
     return found
 
 
-def _text(lo: int, hi: int) -> st.SearchStrategy[str]:
-    short = st.text(min_size=lo, max_size=min(hi, max(lo, 12)))
+#: Characters the text policy refuses everywhere (``accord.protocol.text``), and LF.
+REFUSED_CHARS = (
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
+)
+_ONE_LINE = st.characters(exclude_categories=("Cc", "Cs"), exclude_characters=REFUSED_CHARS)
+_MULTI_LINE = st.one_of(_ONE_LINE, st.just("\n"))
+
+
+def _text(lo: int, hi: int, lines: bool = False) -> st.SearchStrategy[str]:
+    chars = _MULTI_LINE if lines else _ONE_LINE
+    short = st.text(chars, min_size=lo, max_size=min(hi, max(lo, 12)))
     if hi <= 12:
         return short
     # Now and then a string of exactly the longest length allowed.
-    return st.one_of(short, short, short, st.text(min_size=hi, max_size=hi))
+    return st.one_of(short, short, short, st.text(chars, min_size=hi, max_size=hi))
 
 
 def _build(tp: Any, limits: tuple[Any, ...]) -> st.SearchStrategy[Any]:
@@ -77,7 +86,7 @@ def _build(tp: Any, limits: tuple[Any, ...]) -> st.SearchStrategy[Any]:
         return _build(base, limits + tuple(extra))
     if tp is str:
         text = next(lim for lim in limits if isinstance(lim, Text))
-        return _text(text.min, text.max)
+        return _text(text.min, text.max, text.lines)
     if tp is bool:
         return st.booleans()
     if tp is int:

@@ -27,7 +27,9 @@ async def test_abandoned_sessions_expire_and_closed_ones_keep_their_record(
         if (records / f"decision-{closed_id}.md").is_file():
             break
         await asyncio.sleep(0.02)
-    (records / f"decision-{closed_id}.md").unlink()  # as if it had been lost: expiry writes it again
+    (
+        records / f"decision-{closed_id}.md"
+    ).unlink()  # as if it had been lost: expiry writes it again
     await closed.close()
     abandoned = await WireClient.create(relay.url, question="Abandoned one?")
     await abandoned.close()

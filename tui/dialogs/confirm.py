@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from accord.protocol.text import printable
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -29,11 +31,12 @@ class ConfirmDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """Question, detail, and the two buttons (No focused)."""
         with Vertical(id="form"):
-            yield Label(self.question, id="form-title")
+            yield Label(printable(self.question), id="form-title", markup=False)
             if self.detail:
-                yield Static(self.detail, classes="form-text")
+                detail = printable(self.detail, multiline=True)
+                yield Static(detail, classes="form-text", markup=False)
             with Horizontal(id="buttons"):
-                yield Button(f"{self.yes} (y)", variant="error", id="yes")
+                yield Button(Text(f"{printable(self.yes)} (y)"), variant="error", id="yes")
                 yield Button("No (n)", variant="primary", id="no")
 
     def on_mount(self) -> None:

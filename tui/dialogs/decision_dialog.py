@@ -8,8 +8,9 @@ from accord.protocol import limits as L
 from accord.protocol.commands import RecordDecision
 from accord.tui.dialogs.form import FormDialog
 from accord.tui.dialogs.propose_dialog import option_and_statement, picked
+from accord.tui.widgets.fields import LineInput, LongText
 from textual.app import ComposeResult
-from textual.widgets import Input, Label
+from textual.widgets import Label
 
 
 class DecisionDialog(FormDialog[RecordDecision]):
@@ -23,7 +24,9 @@ class DecisionDialog(FormDialog[RecordDecision]):
         dissent: str = "",
         today: datetime.date | None = None,
     ) -> None:
-        super().__init__("Record the decision", "Enter: next field · ctrl+s: record · Esc")
+        super().__init__(
+            "Record the decision", "Enter: next field · ctrl+j: new line · ctrl+s: record · Esc"
+        )
         self.options = options
         self.chosen = chosen
         self.statement = statement
@@ -36,16 +39,16 @@ class DecisionDialog(FormDialog[RecordDecision]):
             self.options, self.chosen, self.statement, "Decision statement"
         )
         yield Label("Rationale: why this option", classes="field-label")
-        yield Input("", max_length=L.LONG_TEXT_CHARS, id="rationale", compact=True)
+        yield LongText("", max_length=L.LONG_TEXT_CHARS, id="rationale")
         yield Label("Dissent to record (who disagrees and why)", classes="field-label")
-        yield Input(self.dissent, max_length=L.LONG_TEXT_CHARS, id="dissent", compact=True)
+        yield LongText(self.dissent, max_length=L.LONG_TEXT_CHARS, id="dissent")
         yield Label("Review on (YYYY-MM-DD)", classes="field-label")
-        yield Input(self.review.isoformat(), max_length=10, id="review", compact=True)
+        yield LineInput(self.review.isoformat(), max_length=10, id="review", compact=True)
 
     def on_mount(self) -> None:
         """Start in the statement."""
         super().on_mount()
-        self.query_one("#statement", Input).focus()
+        self.query_one("#statement", LongText).focus()
 
     def result(self) -> RecordDecision | None:
         """The RecordDecision command, if the statement and date are good."""
@@ -53,7 +56,7 @@ class DecisionDialog(FormDialog[RecordDecision]):
         if not statement:
             self.complain("The decision needs a statement.")
             return None
-        review = self.query_one("#review", Input).value.strip()
+        review = self.query_one("#review", LineInput).value.strip()
         if review:
             try:
                 datetime.date.fromisoformat(review)
@@ -63,7 +66,7 @@ class DecisionDialog(FormDialog[RecordDecision]):
         return RecordDecision(
             option_id=option_id,
             statement=statement,
-            rationale=self.query_one("#rationale", Input).value.strip(),
-            dissent=self.query_one("#dissent", Input).value.strip(),
+            rationale=self.query_one("#rationale", LongText).value.strip(),
+            dissent=self.query_one("#dissent", LongText).value.strip(),
             review_date=review,
         )

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import ClassVar, Generic, TypeVar
 
+from accord.protocol.text import printable
+from accord.tui.widgets.fields import LongText
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static, TextArea
 
 T = TypeVar("T")
 
 
 class FormDialog(ModalScreen[T | None], Generic[T]):
-    """A modal form. Enter in an input moves to the next field, then submits.
+    """A modal form. Enter in a field moves to the next field, then submits.
 
     Subclasses compose their fields in ``fields()`` and build the result in
     ``result()``, returning None (after telling the user why) when a field is missing.
@@ -36,10 +39,12 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
     def compose(self) -> ComposeResult:
         """The frame, the fields and the hint line."""
         with Vertical(id="form"):
-            yield Label(self.title_text, id="form-title")
+            yield Label(printable(self.title_text), id="form-title", markup=False)
             yield from self.fields()
-            yield Static("", id="form-error")
-            yield Static(self.hint or "Enter: next / save · Esc: cancel", id="form-hint")
+            yield Static("", id="form-error", markup=False)
+            yield Static(
+                self.hint or "Enter: next / save · Esc: cancel", id="form-hint", markup=False
+            )
 
     def fields(self) -> ComposeResult:
         """The form's input widgets."""
@@ -50,14 +55,22 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
         raise NotImplementedError
 
     def complain(self, text: str) -> None:
-        """Show why the form cannot be saved yet."""
-        self.query_one("#form-error", Static).update(text)
+        """Show why the form cannot be saved yet (or what happened to a paste)."""
+        self.query_one("#form-error", Static).update(printable(text, multiline=True))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter: move to the next field, or save from the last one."""
+        """Enter in a one-line field: move to the next field, or save from the last one."""
         event.stop()
+        self._enter(event.input)
+
+    def on_long_text_submitted(self, event: LongText.Submitted) -> None:
+        """Enter in a multi-line field: the same (ctrl+j breaks a line there)."""
+        event.stop()
+        self._enter(event.field)
+
+    def _enter(self, field: Widget) -> None:
         inputs = [w for w in self.query("#form Input, #form TextArea, #form RadioSet") if w.display]
-        if event.input in inputs and inputs.index(event.input) < len(inputs) - 1:
+        if field in inputs and inputs.index(field) < len(inputs) - 1:
             self.focus_next()
         else:
             self.action_submit()
@@ -74,6 +87,8 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
         if not getattr(self.app, "cursor_blink", True):
             for field in self.query(Input):
                 field.cursor_blink = False
+            for area in self.query(TextArea):
+                area.cursor_blink = False
 
     def action_submit(self) -> None:
         """Save, if the form is complete."""

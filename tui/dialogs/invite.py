@@ -53,7 +53,7 @@ class InviteScreen(ModalScreen[None]):
                     text.append(f"  {join_command(code, self.server)}")
                     yield Static(text, classes="invite-row")
                 if self.note:
-                    yield Static(self.note, classes="form-text")
+                    yield Static(self.note, classes="form-text", markup=False)
                 if self.resumable:
                     yield Static(
                         "Your facilitator key is saved on this machine; if you close this "

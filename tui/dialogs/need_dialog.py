@@ -5,35 +5,36 @@ from __future__ import annotations
 from accord.protocol import limits as L
 from accord.tui.asks import NeedDraft as NeedDraft  # re-exported: callers may name it here
 from accord.tui.dialogs.form import FormDialog
+from accord.tui.widgets.fields import LineInput, LongText
 from textual.app import ComposeResult
-from textual.widgets import Input, Label
+from textual.widgets import Label
 
 
 class NeedDialog(FormDialog[NeedDraft]):
     """Ask for a need, its reason and its success measure."""
 
     def __init__(self, title: str = "Propose a need", initial: NeedDraft | None = None) -> None:
-        super().__init__(title, "Enter: next field, then save · Esc: cancel")
+        super().__init__(title, "Enter: next field, then save · ctrl+j: new line · Esc: cancel")
         self.initial = initial or NeedDraft("", "", "")
 
     def fields(self) -> ComposeResult:
         """Three fields; only the need itself is required."""
         yield Label("The need: what must be true after the change?", classes="field-label")
-        yield Input(self.initial.text, max_length=L.TEXT_CHARS, id="text", compact=True)
+        yield LineInput(self.initial.text, max_length=L.TEXT_CHARS, id="text", compact=True)
         yield Label("Why it matters (optional)", classes="field-label")
-        yield Input(self.initial.why, max_length=L.TEXT_CHARS, id="why", compact=True)
+        yield LongText(self.initial.why, max_length=L.TEXT_CHARS, id="why")
         yield Label("How success would show (optional)", classes="field-label")
-        yield Input(self.initial.success, max_length=L.TEXT_CHARS, id="success", compact=True)
+        yield LongText(self.initial.success, max_length=L.TEXT_CHARS, id="success")
 
     def result(self) -> NeedDraft | None:
         """The draft, if the need has text."""
-        text = self.query_one("#text", Input).value.strip()
+        text = self.query_one("#text", LineInput).value.strip()
         if not text:
             self.complain("Describe the need first.")
-            self.query_one("#text", Input).focus()
+            self.query_one("#text", LineInput).focus()
             return None
         return NeedDraft(
             text,
-            self.query_one("#why", Input).value.strip(),
-            self.query_one("#success", Input).value.strip(),
+            self.query_one("#why", LongText).value.strip(),
+            self.query_one("#success", LongText).value.strip(),
         )

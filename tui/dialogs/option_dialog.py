@@ -8,10 +8,11 @@ from accord.protocol import limits as L
 from accord.protocol.model import KIND_TITLES, OptionKind
 from accord.tui.asks import OptionDraft as OptionDraft  # re-exported: callers may name it here
 from accord.tui.dialogs.form import FormDialog
+from accord.tui.widgets.fields import LineInput, LongText
 from accord.tui.widgets.toggles import Choice
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, Label, RadioSet
+from textual.widgets import Label, RadioSet
 
 KINDS: tuple[OptionKind, ...] = ("partnership", "internal", "outsourcing", "other")
 
@@ -35,9 +36,9 @@ class OptionDialog(FormDialog[OptionDraft]):
     def __init__(self, title: str = "Add an option", initial: OptionDraft | None = None) -> None:
         super().__init__(
             title,
-            "Enter: next / save · Esc: cancel"
+            "Enter: next / save · ctrl+j: new line · Esc: cancel"
             if initial is not None
-            else "↑↓ then Enter: kind · Enter: next / save · Esc: cancel",
+            else "↑↓ then Enter: kind · Enter: next / save · ctrl+j: new line · Esc",
         )
         self.initial = initial
         self.editing = initial is not None
@@ -51,20 +52,20 @@ class OptionDialog(FormDialog[OptionDraft]):
                 for kind in KINDS:
                     yield Choice(KIND_TITLES[kind].capitalize(), value=kind == initial.kind)
         yield Label("Title", classes="field-label")
-        yield Input(initial.title, max_length=L.SHORT_TEXT_CHARS, id="title", compact=True)
+        yield LineInput(initial.title, max_length=L.SHORT_TEXT_CHARS, id="title", compact=True)
         yield Label("Description (optional)", classes="field-label")
-        yield Input(initial.description, max_length=L.TEXT_CHARS, id="description", compact=True)
+        yield LongText(initial.description, max_length=L.TEXT_CHARS, id="description")
 
     def on_mount(self) -> None:
         """Start on the kind when adding, in the title when rewording."""
         if self.editing:
-            self.query_one("#title", Input).focus()
+            self.query_one("#title", LineInput).focus()
         else:
             self.query_one("#kind", RadioSet).focus()
 
     def result(self) -> OptionDraft | None:
         """The draft, if it has a title."""
-        title = self.query_one("#title", Input).value.strip()
+        title = self.query_one("#title", LineInput).value.strip()
         if not title:
             self.complain("Give the option a title.")
             return None
@@ -72,4 +73,4 @@ class OptionDialog(FormDialog[OptionDraft]):
         if not self.editing:
             index = self.query_one("#kind", RadioSet).pressed_index
             kind = KINDS[index] if index >= 0 else "other"
-        return OptionDraft(kind, title, self.query_one("#description", Input).value.strip())
+        return OptionDraft(kind, title, self.query_one("#description", LongText).value.strip())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from accord.protocol import limits as L
 from accord.tui.config import Profile
 from accord.tui.dialogs.form import FormDialog
+from accord.tui.widgets.fields import LineInput
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
 
@@ -24,11 +25,12 @@ class ProfileScreen(FormDialog[Profile]):
             "Others see your name and department on the board. The department lets the "
             f"group see where departments agree or differ about needs.{saved}",
             classes="form-text",
+            markup=False,
         )
         yield Label("Display name", classes="field-label")
-        yield Input(self.initial.name, max_length=L.NAME_CHARS, id="name", compact=True)
+        yield LineInput(self.initial.name, max_length=L.NAME_CHARS, id="name", compact=True)
         yield Label("Department or team (e.g. Finance, Operations)", classes="field-label")
-        yield Input(
+        yield LineInput(
             self.initial.department, max_length=L.DEPARTMENT_CHARS, id="department", compact=True
         )
 

@@ -1,14 +1,19 @@
-"""A one-line text dialog: add or edit a card, add a note, reword the question, object."""
+"""A text dialog: add or edit a card, add a note, reword the question, object."""
 
 from __future__ import annotations
 
+from accord.protocol.text import printable
 from accord.tui.dialogs.form import FormDialog
+from accord.tui.widgets.fields import LineInput, LongText
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, Static
+from textual.widgets import Label, Static
+
+#: The hint of a multi-line prompt.
+LINES_HINT = "Enter: save · ctrl+j: new line · Esc: cancel"
 
 
 class TextPrompt(FormDialog[str]):
-    """Ask for one line of text; Enter saves. Returns the stripped text, or None."""
+    """Ask for text (one line, or several with ``lines``); Enter saves. The stripped text."""
 
     def __init__(
         self,
@@ -21,8 +26,10 @@ class TextPrompt(FormDialog[str]):
         max_length: int = 500,
         required_message: str = "Type something first, or press Esc to cancel.",
         required: bool = True,
+        lines: bool = False,
     ) -> None:
-        super().__init__(title, "Enter: save · Esc: cancel")
+        super().__init__(title, LINES_HINT if lines else "Enter: save · Esc: cancel")
+        self.lines = lines
         self.label = label
         self.initial = initial
         self.placeholder = placeholder
@@ -34,20 +41,30 @@ class TextPrompt(FormDialog[str]):
     def fields(self) -> ComposeResult:
         """An optional explanation, then the input."""
         if self.explain:
-            yield Static(self.explain, classes="form-text")
+            yield Static(printable(self.explain, multiline=True), classes="form-text", markup=False)
         if self.label:
-            yield Label(self.label, classes="field-label")
-        yield Input(
-            self.initial,
-            placeholder=self.placeholder,
-            max_length=self.max_length,
-            id="text",
-            compact=True,
-        )
+            yield Label(printable(self.label), classes="field-label", markup=False)
+        if self.lines:
+            yield LongText(
+                self.initial,
+                placeholder=self.placeholder,
+                max_length=self.max_length,
+                id="text",
+            )
+        else:
+            yield LineInput(
+                self.initial,
+                placeholder=self.placeholder,
+                max_length=self.max_length,
+                id="text",
+                compact=True,
+            )
 
     def result(self) -> str | None:
         """The text, if there is any."""
-        text = self.query_one("#text", Input).value.strip()
+        field = self.query_one("#text")
+        assert isinstance(field, LineInput | LongText)
+        text = field.value.strip()
         if not text and self.required:
             self.complain(self.required_message)
             return None

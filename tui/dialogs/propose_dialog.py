@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from accord.protocol import limits as L
 from accord.protocol.commands import Propose
+from accord.protocol.text import printable
 from accord.tui.dialogs.form import FormDialog
+from accord.tui.widgets.fields import LongText
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.dom import DOMNode
-from textual.widgets import Input, Label, Select
+from textual.widgets import Label, Select
 
 
 def option_and_statement(
@@ -16,20 +19,20 @@ def option_and_statement(
     """The option picker and the statement field that proposing and recording share."""
     yield Label("Option", classes="field-label")
     yield Select(
-        [(label, oid) for oid, label in options],
+        [(Text(printable(label)), oid) for oid, label in options],
         value=chosen,
         allow_blank=False,
         id="option",
         compact=True,
     )
     yield Label(prompt, classes="field-label")
-    yield Input(statement, max_length=L.LONG_TEXT_CHARS, id="statement", compact=True)
+    yield LongText(statement, max_length=L.LONG_TEXT_CHARS, id="statement")
 
 
 def picked(screen: DOMNode) -> tuple[str, str]:
     """The chosen option id and the stripped statement from ``option_and_statement``."""
     option = screen.query_one("#option", Select).value
-    return str(option), screen.query_one("#statement", Input).value.strip()
+    return str(option), screen.query_one("#statement", LongText).value.strip()
 
 
 class ProposeDialog(FormDialog[Propose]):
@@ -38,7 +41,7 @@ class ProposeDialog(FormDialog[Propose]):
     def __init__(self, options: list[tuple[str, str]], chosen: str, statement: str = "") -> None:
         super().__init__(
             "Propose a decision",
-            "Enter: propose · ↑ to the option list, Enter opens it · Esc: cancel",
+            "Enter: propose · ctrl+j: new line · ↑ to the option list, Enter opens it · Esc",
         )
         self.options = options
         self.chosen = chosen
@@ -56,7 +59,7 @@ class ProposeDialog(FormDialog[Propose]):
     def on_mount(self) -> None:
         """Start in the statement, the option is usually preselected."""
         super().on_mount()
-        self.query_one("#statement", Input).focus()
+        self.query_one("#statement", LongText).focus()
 
     def result(self) -> Propose | None:
         """The Propose command."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from accord.protocol import limits as L
 from accord.protocol.commands import StartTimer
 from accord.tui.dialogs.form import FormDialog
+from accord.tui.widgets.fields import LineInput
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
@@ -21,7 +22,7 @@ class TimerDialog(FormDialog[StartTimer]):
         yield Label("Minutes", classes="field-label")
         yield Input(self.minutes, type="number", id="minutes", compact=True)
         yield Label("Label (optional)", classes="field-label")
-        yield Input("", max_length=L.SHORT_TEXT_CHARS, id="label", compact=True)
+        yield LineInput("", max_length=L.SHORT_TEXT_CHARS, id="label", compact=True)
 
     def result(self) -> StartTimer | None:
         """The StartTimer command, if the minutes make sense."""
@@ -32,4 +33,5 @@ class TimerDialog(FormDialog[StartTimer]):
         if not 1 <= seconds <= L.MAX_TIMER_SECONDS:
             self.complain(f"Give between 1 second and {L.MAX_TIMER_SECONDS // 3600} hours.")
             return None
-        return StartTimer(seconds=seconds, label=self.query_one("#label", Input).value.strip())
+        label = self.query_one("#label", LineInput).value.strip()
+        return StartTimer(seconds=seconds, label=label)

@@ -31,8 +31,9 @@ class DialogHost(Screen[None]):
         max_length: int = 500,
         required: bool = True,
         required_message: str = "",
+        lines: bool = False,
     ) -> None:
-        """A line of text (``TextPrompt``)."""
+        """A line of text, or several with ``lines`` (``TextPrompt``)."""
         prompt = TextPrompt(
             title,
             label=label,
@@ -41,6 +42,7 @@ class DialogHost(Screen[None]):
             explain=explain,
             max_length=max_length,
             required=required,
+            lines=lines,
             **({"required_message": required_message} if required_message else {}),
         )
         self.app.push_screen(prompt, done)

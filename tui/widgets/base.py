@@ -3,7 +3,9 @@
 A board part draws like any Textual widget (``render`` returns its lines as a
 ``Group``), but it keeps the strips of each line and, when ``show`` hands it a
 new session, repaints only the lines whose text changed: one ballot on a big
-board then repaints a row of the matrix, not every panel on screen.
+board then repaints a row of the matrix, not every panel on screen. Every line
+is made printable on its way (control and bidi characters shown, never obeyed)
+and is never parsed as markup.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import ClassVar, NamedTuple, Self
 
 from accord.protocol.commands import Command
+from accord.protocol.text import printable
 from accord.tui.asks import Asks
 from accord.tui.context import Context
 from accord.tui.messages import Submit
@@ -161,7 +164,9 @@ class BoardPart(Widget):
         finally:
             self._st_memo = None
         if not isinstance(renderable, Group):
-            visual = visualize(self, renderable)
+            if isinstance(renderable, Text):
+                _make_printable(renderable)
+            visual = visualize(self, renderable, markup=False)
             lines = Visual.to_strips(self, visual, width, height, style)
             return _Drawn(size, style, lines)
         reuse = self.text_selection is None
@@ -171,6 +176,8 @@ class BoardPart(Widget):
         for item in renderable.renderables:
             if len(lines) >= height:
                 break
+            if isinstance(item, Text):
+                _make_printable(item)
             key = _line_key(item) if reuse else None
             strips = known.get(key) if known is not None and key is not None else None
             if strips is None:
@@ -206,6 +213,19 @@ class BoardPart(Widget):
                 line.truncate(width)
             out.append(line)
         return Group(*out)
+
+
+def _make_printable(line: Text) -> None:
+    """Replace control and bidi characters in a drawn line with visible ones, in place.
+
+    The one place every board line passes before it reaches the terminal: text
+    from a relay that is not accord's (or any bug) can never move the cursor,
+    set the title or flip the direction of what follows. Same length, so styled
+    spans stay where they were.
+    """
+    plain = line.plain
+    if not plain.isprintable():
+        line.plain = printable(plain)
 
 
 def span(text: str, style: Style | str = "") -> Text:

@@ -124,6 +124,7 @@ class DecidePanel(BoardPart):
         self.asks.ask_text(
             f"{fingers} fingers blocks the proposal",
             done,
+            lines=True,
             label="What would it take for you to support it? (optional, Enter sends)",
             required=False,
         )
@@ -145,6 +146,7 @@ class DecidePanel(BoardPart):
         self.asks.ask_text(
             "Object to the proposal",
             done,
+            lines=True,
             label="Your reason (required)",
             explain="An objection blocks the proposal, so the group needs to know why: "
             "what harm do you see, and what would change your mind?",

@@ -160,6 +160,7 @@ class LearnPanel(BoardPart):
         self.asks.ask_text(
             f"Add a card: {LANE_TITLES[lane]}",
             done,
+            lines=True,
             placeholder="One idea per card",
             explain="←/→ on the board picks the lane before you press a.",
         )
@@ -215,7 +216,7 @@ class LearnPanel(BoardPart):
             if text:
                 self.post_message(Submit(EditCard(card_id=card_id, text=text)))
 
-        self.asks.ask_text("Edit the card", done, initial=card.text)
+        self.asks.ask_text("Edit the card", done, initial=card.text, lines=True)
 
     def action_merge(self) -> None:
         """First press marks a duplicate; the second, on the card to keep, merges."""

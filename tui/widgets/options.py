@@ -259,7 +259,7 @@ class OptionsPanel(BoardPart):
             if text:
                 self.post_message(Submit(AddNote(option_id=option_id, text=text)))
 
-        self.asks.ask_text(f"Note on {option.title}", done, explain=explain)
+        self.asks.ask_text(f"Note on {option.title}", done, explain=explain, lines=True)
 
     def action_weight(self, delta: int) -> None:
         """Change the selected weighted criterion's weight."""
