@@ -16,6 +16,7 @@ from .model import (
     NeedClass,
     OptBody,
     OptionKind,
+    PartnerView,
     Phase,
     Short,
     VoteKind,
@@ -252,6 +253,8 @@ class RecordDecision:
     rationale: Long = ""
     dissent: Long = ""
     review_date: Date = ""
+    #: Record it although no round passed on this option and statement (needs a dissent).
+    without_consensus: bool = False
 
 
 @dataclass(slots=True)
@@ -259,6 +262,14 @@ class CloseSession:
     """Facilitator: close the session; the decision record is written."""
 
     KIND: ClassVar[str] = "close_session"
+
+
+@dataclass(slots=True)
+class SetPartnerView:
+    """Facilitator: choose what the partner role may see (the relay enforces it)."""
+
+    KIND: ClassVar[str] = "set_partner_view"
+    view: PartnerView
 
 
 Command = (
@@ -288,6 +299,7 @@ Command = (
     | Propose
     | RecordDecision
     | CloseSession
+    | SetPartnerView
 )
 
 COMMAND_TYPES: tuple[type, ...] = Command.__args__

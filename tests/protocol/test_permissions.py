@@ -10,7 +10,7 @@ import pytest
 from accord.protocol import commands as C
 from accord.protocol import rules
 from accord.protocol.errors import ErrorCode, Refusal
-from accord.protocol.model import PHASES, PROPOSAL_KEY, Phase, Role, VoteKind
+from accord.protocol.model import PHASES, PROPOSAL_KEY, PartnerView, Phase, Role, VoteKind
 from protocol_support import Board, Roster, plain, seeded_board
 
 ROLES: tuple[Role, ...] = ("facilitator", "participant", "observer", "partner")
@@ -184,12 +184,17 @@ TABLE: dict[str, Row] = {
     ),
     "record_decision": Row(
         lambda ids, p: C.RecordDecision(
-            option_id=ids.bo_option, statement="We outsource.", review_date="2027-01-31"
+            option_id=ids.bo_option,
+            statement="We outsource.",
+            review_date="2027-01-31",
+            dissent="Ada would rather wait.",
+            without_consensus=True,
         ),
         anywhere=NOBODY,
         only_in={"facilitator": ("decide",)},
     ),
     "close_session": Row(lambda ids, p: C.CloseSession()),
+    "set_partner_view": Row(lambda ids, p: C.SetPartnerView(view=PartnerView(classes=True))),
 }
 
 
