@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from . import events as E
-from .model import Need, PartnerView, Round, Session, Vote, VoteKind
+from .model import Ballot, Need, PartnerView, Round, Session, Vote, VoteKind
 
 
 def is_partner(session: Session, member_id: str) -> bool:
@@ -49,12 +49,38 @@ def partner_round(view: PartnerView, round_: Round) -> Round:
     return dataclasses.replace(round_, stances=[], objections=[])
 
 
+def partner_ballot(view: PartnerView, kind: VoteKind, ballot: Ballot) -> Ballot:
+    """A ballot the partner may see, without marks on needs it may not see."""
+    if view.all_needs or kind not in ("classify", "score"):
+        return ballot
+    marks = {
+        key: value
+        for key, value in ballot.marks.items()
+        if may_see_need(view, key.rpartition(":")[2] if kind == "score" else key)
+    }
+    return ballot if len(marks) == len(ballot.marks) else Ballot(marks, ballot.reason)
+
+
+def _ballots(view: PartnerView, kind: VoteKind, ballots: dict[str, Ballot]) -> dict[str, Ballot]:
+    return {m: partner_ballot(view, kind, b) for m, b in ballots.items()}
+
+
+def _rows(view: PartnerView, kind: VoteKind, rows: list[Ballot]) -> list[Ballot]:
+    return [partner_ballot(view, kind, b) for b in rows]
+
+
 def partner_vote(view: PartnerView, vote: Vote) -> Vote:
     """A (projected) vote as the partner sees it."""
     needs = [n for n in vote.needs if may_see_need(view, n.id)]
     crit = [c for c in vote.criteria if view.classes and may_see_need(view, c.need_id)]
     if may_see_ballots(view, vote.kind):
-        return dataclasses.replace(vote, needs=needs, criteria=crit)
+        return dataclasses.replace(
+            vote,
+            needs=needs,
+            criteria=crit,
+            ballots=_ballots(view, vote.kind, vote.ballots),
+            anon_ballots=_rows(view, vote.kind, vote.anon_ballots),
+        )
     return dataclasses.replace(vote, needs=needs, criteria=crit, ballots={}, anon_ballots=[])
 
 
@@ -96,15 +122,27 @@ def partner_body(session: Session, body: E.EventBody, viewer: str) -> E.EventBod
         return dataclasses.replace(body, vote=partner_vote(view, body.vote))
     if isinstance(body, E.BallotCast):
         vote = session.votes.get(body.vote_id)
-        hidden = vote is not None and not may_see_ballots(view, vote.kind)
-        if hidden and (body.ballot is not None or body.anon_ballots is not None):
+        if vote is None or (body.ballot is None and body.anon_ballots is None):
+            return body
+        if not may_see_ballots(view, vote.kind):
             return dataclasses.replace(body, ballot=None, anon_ballots=None)
-        return body
+        if view.all_needs or vote.kind not in ("classify", "score"):
+            return body
+        ballot = body.ballot and partner_ballot(view, vote.kind, body.ballot)
+        rows = None if body.anon_ballots is None else _rows(view, vote.kind, body.anon_ballots)
+        return dataclasses.replace(body, ballot=ballot, anon_ballots=rows)
     if isinstance(body, E.VoteRevealed):
         vote = session.votes.get(body.vote_id)
-        hidden = vote is not None and not may_see_ballots(view, vote.kind)
-        if hidden and (body.ballots is not None or body.anon_ballots is not None):
-            body = dataclasses.replace(body, ballots=None, anon_ballots=None)
+        carries = body.ballots is not None or body.anon_ballots is not None
+        if vote is not None and carries:
+            if not may_see_ballots(view, vote.kind):
+                body = dataclasses.replace(body, ballots=None, anon_ballots=None)
+            elif not view.all_needs and vote.kind in ("classify", "score"):
+                ballots = None if body.ballots is None else _ballots(view, vote.kind, body.ballots)
+                rows = (
+                    None if body.anon_ballots is None else _rows(view, vote.kind, body.anon_ballots)
+                )
+                body = dataclasses.replace(body, ballots=ballots, anon_ballots=rows)
         if body.round is not None and not view.stances:
             body = dataclasses.replace(body, round=partner_round(view, body.round))
         return body

@@ -291,13 +291,18 @@ class SessionMachine(RuleBasedStateMachine):
                 if not may_see_ballots(pv, vote.kind):
                     assert vote.ballots == {} and vote.anon_ballots == []
                 assert all(pv.all_needs or n.id in pv.shared_needs for n in vote.needs)
+                if vote.kind in ("classify", "score") and not pv.all_needs:
+                    for ballot in [*vote.ballots.values(), *vote.anon_ballots]:
+                        for key in ballot.marks:
+                            assert key.rpartition(":")[2] in pv.shared_needs, key
                 assert pv.classes or vote.criteria == []
             for round_ in view.rounds:
                 assert pv.stances or (round_.stances == [] and round_.objections == [])
 
     def teardown(self) -> None:
-        """The whole log replays to the relay's session."""
+        """The whole log replays to the relay's session (and the partner was checked)."""
         if hasattr(self, "board"):
+            assert self.partner_checks > 0
             replayed = reducer.replay(self.board.session.id, self.board.log)
             assert plain(replayed) == plain(self.board.session)
 
