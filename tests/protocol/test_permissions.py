@@ -286,3 +286,23 @@ def test_join_refuses_when_closed_or_full() -> None:
     with pytest.raises(Refusal) as info:
         rules.join(board.session, "Zed", "participant", "", board.now)
     assert info.value.code is ErrorCode.SESSION_CLOSED
+
+
+def test_permission_helpers_ask_the_rules() -> None:
+    """``permissions`` answers with the relay's own rules: same verdicts, same refusal codes."""
+    from accord.protocol import permissions as P
+
+    board, cast = quiet_board("needs")
+    s = board.session
+    for role in ROLES:
+        member = _member(cast, role)
+        assert P.can_vote(s, member) == (role in ("facilitator", "participant"))
+        assert P.is_facilitator(s, member) == (role == "facilitator")
+        for row in TABLE.values():
+            if row.voting:
+                continue
+            command = row.make(_ids(board, cast), "needs")
+            found = P.refusal(s, member, command)
+            assert (found.code if found else None) == row.expected(role, "needs"), (role, command)
+    assert [P.vote_kind_of(p) for p in PHASES] == ["dots", "classify", "score", "consensus"]
+    assert P.voters_now(s) == [cast.facilitator, *cast.participants]
