@@ -311,3 +311,25 @@ async def test_a_session_at_the_rounds_cap_refuses_the_next_and_reloads(
     assert welcome.mode == "snapshot" and welcome.snapshot is not None
     assert len(welcome.snapshot.rounds) == 50
     assert [r.number for r in welcome.snapshot.rounds] == list(range(1, 51))
+
+
+async def test_a_partner_resuming_across_a_view_change_gets_a_snapshot(relay: Relay) -> None:
+    """A partner who missed a partner_view_set resumes by snapshot; otherwise by replay."""
+    cast = await cast_of(relay)
+    fac, pat = cast.fac, cast.pat
+    await fac.ok(C.SetPhase(phase="needs"))
+    await fac.ok(C.AddNeed(text=SHARED_NEED))
+    await pat.catch_up(fac.seq)
+    await pat.close()
+    await fac.ok(C.AddNeed(text=SECRET_NEED))
+    plain = await pat.resume()
+    assert plain.welcome is not None and plain.welcome.mode == "replay"
+    assert SECRET_NEED.encode() not in b"".join(plain.raw)
+    await plain.close()
+    need = next(iter(board(fac).needs))
+    await fac.ok(C.SetPartnerView(view=PartnerView(shared_needs=[need])))
+    again = await plain.resume()
+    assert again.welcome is not None and again.welcome.mode == "snapshot"
+    assert [n.text for n in board(again).needs.values()] == [SHARED_NEED]
+    host = relay.hub.hosts[board(fac).id]
+    assert same_board(host.session, again)
