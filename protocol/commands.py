@@ -17,6 +17,7 @@ from .model import (
     OptBody,
     OptionKind,
     Para,
+    PartnerView,
     Phase,
     Short,
     Statement,
@@ -254,6 +255,8 @@ class RecordDecision:
     rationale: Long = ""
     dissent: Long = ""
     review_date: Date = ""
+    #: Record it although no round passed on this option and statement (needs a dissent).
+    without_consensus: bool = False
 
 
 @dataclass(slots=True)
@@ -276,6 +279,14 @@ class RotateCodes:
     """Facilitator: replace the three join codes; the new ones come back in the ack."""
 
     KIND: ClassVar[str] = "rotate_codes"
+
+
+@dataclass(slots=True)
+class SetPartnerView:
+    """Facilitator: choose what the partner role may see (the relay enforces it)."""
+
+    KIND: ClassVar[str] = "set_partner_view"
+    view: PartnerView
 
 
 Command = (
@@ -307,6 +318,7 @@ Command = (
     | CloseSession
     | RemoveMember
     | RotateCodes
+    | SetPartnerView
 )
 
 COMMAND_TYPES: tuple[type, ...] = Command.__args__

@@ -19,16 +19,18 @@ from .model import (
     OptBody,
     Option,
     Para,
+    PartnerView,
     Phase,
     Proposal,
     Round,
     Seq,
+    Session,
     Stamp,
     Timer,
     Vote,
     Weight,
 )
-from .schema import Items, Text
+from .schema import Items, Range, Text
 
 
 @dataclass(slots=True)
@@ -232,6 +234,10 @@ class BallotCast:
     member_id: Id
     ballot: Ballot | None = None
     anon_ballots: Annotated[list[Ballot], Items(L.MAX_MEMBERS)] | None = None
+    #: How many items the ballot answers now (classify and score votes).
+    done: Annotated[int, Range(0, L.MAX_MARKS)] = 0
+    #: True when the ballot answers every item; only then is the member a voter.
+    complete: bool = True
 
 
 @dataclass(slots=True)
@@ -305,6 +311,30 @@ class CodesRotated:
     KIND: ClassVar[str] = "codes_rotated"
 
 
+@dataclass(slots=True)
+class PartnerViewSet:
+    """The facilitator changed what the partner may see.
+
+    In a partner's copy ``snapshot`` is their whole new view of the session: apply
+    it by replacing the session with it. Everyone else gets no snapshot.
+    """
+
+    KIND: ClassVar[str] = "partner_view_set"
+    view: PartnerView
+    snapshot: Session | None = None
+
+
+@dataclass(slots=True)
+class Withheld:
+    """Something the partner may not see happened (only partners receive this kind).
+
+    ``takes_id``: the hidden change used an id, so ``next_id`` still advances.
+    """
+
+    KIND: ClassVar[str] = "withheld"
+    takes_id: bool = False
+
+
 EventBody = (
     SessionCreated
     | MemberJoined
@@ -337,6 +367,8 @@ EventBody = (
     | BudgetWarned
     | MemberRemoved
     | CodesRotated
+    | PartnerViewSet
+    | Withheld
 )
 
 EVENT_TYPES: tuple[type, ...] = EventBody.__args__

@@ -40,3 +40,9 @@ OP_MEMORY: Final = 256
 MAX_DOTS: Final = 99
 MAX_WEIGHT: Final = 10
 MAX_TIMER_SECONDS: Final = 8 * 3600
+
+# Trust rules (issue 8).
+#: Earlier wordings kept per card, need or option; the original always stays, then the latest.
+MAX_EDITS: Final = 8
+#: Decisions recorded before the current one, kept as superseded; one more is refused.
+MAX_SUPERSEDED: Final = 20

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from . import limits as L
+from .pieces import OUTCOMES, Criterion, Edit, Outcome, PartnerView, Stance, VoteNeed
 from .schema import Items, Range, Text
+
+__all__ = ["OUTCOMES", "Criterion", "Edit", "Outcome", "PartnerView", "Stance", "VoteNeed"]
 
 Id = Annotated[str, Text(L.ID_CHARS, 1)]
 Name = Annotated[str, Text(L.NAME_CHARS, 1)]
@@ -110,6 +113,8 @@ class Card:
     text: Para
     author: Id
     merged_into: Id | None = None
+    #: Earlier wordings, oldest first (the original always kept; see ``limits.MAX_EDITS``).
+    edits: Annotated[list[Edit], Items(L.MAX_EDITS)] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -125,6 +130,8 @@ class Need:
     settled: NeedClass | None = None
     weight: Weight = 3
     merged_into: Id | None = None
+    #: Earlier wordings, oldest first (the original always kept; see ``limits.MAX_EDITS``).
+    edits: Annotated[list[Edit], Items(L.MAX_EDITS)] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -147,6 +154,8 @@ class Option:
     title: Annotated[str, Text(L.SHORT_TEXT_CHARS, 1)]
     description: OptBody = ""
     author: Id = "?"
+    #: Earlier wordings, oldest first (the original always kept; see ``limits.MAX_EDITS``).
+    edits: Annotated[list[Edit], Items(L.MAX_EDITS)] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -186,6 +195,18 @@ class Vote:
         default_factory=dict
     )
     anon_ballots: Annotated[list[Ballot], Items(L.MAX_MEMBERS)] = field(default_factory=list)
+    #: Who was expected to vote: the facilitator and participants when the vote opened.
+    eligible: Annotated[list[Id], Items(L.MAX_MEMBERS)] = field(default_factory=list)
+    #: Classify: the needs (and their wording) the vote opened on.
+    needs: Annotated[list[VoteNeed], Items(L.MAX_NEEDS)] = field(default_factory=list)
+    #: Score: the criteria (gate or weighted, weight, wording) the vote opened on.
+    criteria: Annotated[list[Criterion], Items(L.MAX_NEEDS)] = field(default_factory=list)
+    #: Score: the options the vote opened on.
+    option_ids: Annotated[list[Id], Items(L.MAX_OPTIONS)] = field(default_factory=list)
+    #: Member id -> how many items their ballot answers (classify and score votes).
+    progress: Annotated[dict[str, int], Items(L.MAX_MEMBERS), Text(L.ID_CHARS)] = field(
+        default_factory=dict
+    )
     #: Views' memo of the sorted anonymous rows, keyed by the session seq (never on the wire).
     rows_memo: tuple[int, list[Ballot]] | None = field(
         default=None, init=False, repr=False, compare=False
@@ -217,6 +238,15 @@ class Round:
     passed: bool
     summary: Long
     objections: Annotated[list[Para], Items(L.MAX_MEMBERS)] = field(default_factory=list)
+    outcome: Outcome = "incomplete"
+    #: 1 for the session's first consensus vote, 2 for the next, ... (stable, never reused).
+    number: Annotated[int, Range(0, L.MAX_ROUNDS)] = 0
+    anonymous: bool = False
+    eligible: Annotated[list[Id], Items(L.MAX_MEMBERS)] = field(default_factory=list)
+    #: Eligible members who had not answered when the round ended.
+    missing: Annotated[list[Id], Items(L.MAX_MEMBERS)] = field(default_factory=list)
+    #: Who answered what, with reasons; empty for anonymous rounds.
+    stances: Annotated[list[Stance], Items(L.MAX_MEMBERS)] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -237,6 +267,13 @@ class Decision:
     dissent: Long = ""
     review_date: Date = ""
     recorded_at: Stamp = 0.0
+    recorded_by: Annotated[str, Text(L.ID_CHARS)] = ""
+    #: The number of the passed round it rests on; 0 when recorded without consensus.
+    round_number: Annotated[int, Range(0, L.MAX_ROUNDS)] = 0
+    without_consensus: bool = False
+    #: Set when a later decision replaced this one.
+    superseded_at: Stamp = 0.0
+    superseded_by: Annotated[str, Text(L.ID_CHARS)] = ""
 
 
 @dataclass(slots=True)
@@ -302,6 +339,12 @@ class Session:
         Items(L.MAX_MEMBERS),
         Text(L.ID_CHARS),
     ] = field(default_factory=dict)
+    #: Earlier decisions, oldest first, each replaced by the next.
+    superseded: Annotated[list[Decision], Items(L.MAX_SUPERSEDED)] = field(default_factory=list)
+    #: What the partner role may see (enforced by ``views``).
+    partner_view: PartnerView = field(default_factory=PartnerView)
+    #: The consensus method of the last round opened; the next round defaults to it.
+    last_method: ConsensusMethod = "fist"
 
     def live_cards(self) -> list[Card]:
         """Cards not merged into another, in creation order."""

@@ -1,192 +1,121 @@
 """The decision record: a session rendered as JSON-ready data and as Markdown.
 
-The record uses only aggregated results of revealed votes, so it never
-carries a hidden ballot, and never ties an anonymous ballot to a person.
+``record_data`` (in ``record_data``) is the JSON export; ``record_markdown``
+renders the same data as a document fit to commit. Every user field goes
+through ``markdown.inline`` or ``markdown.block``, so no text a member typed
+can forge a heading, hide a section or inject HTML.
 """
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
-from .model import (
-    CLASS_TITLES,
-    KIND_TITLES,
-    LANE_TITLES,
-    LANES,
-    PHASE_TITLES,
-    Card,
-    Session,
-    Vote,
-)
-from .results import (
-    criteria,
-    department_lens,
-    dot_totals,
-    ranking,
-)
+from .markdown import block, cell, field, inline
+from .model import CLASS_TITLES, KIND_TITLES, LANE_TITLES, LANES, PHASE_TITLES, Session
+from .record_data import RECORD_FORMAT, record_data
 
-RECORD_FORMAT = 1
+__all__ = ["RECORD_FORMAT", "record_data", "record_markdown"]
+
+_METHOD = {"fist": "fist-of-five", "consent": "consent"}
+_OUTCOME = {
+    "passed": "passed",
+    "blocked": "blocked",
+    "incomplete": "incomplete: ended before everyone answered",
+}
 
 
-def _when(stamp: float) -> str:
-    return datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _when(iso_time: str | None) -> str:
+    return iso_time.replace("T", " ").replace("Z", " UTC") if iso_time else ""
 
 
-def _revealed(session: Session, kind: str) -> Vote | None:
-    for vote in reversed(session.votes.values()):
-        if vote.kind == kind and vote.revealed:
-            return vote
-    return None
+def _decision(d: dict[str, Any], heading: str) -> list[str]:
+    out = [f"**{inline(d['option'])}**{heading}", "", *block(d["statement"]), ""]
+    if d["without_consensus"]:
+        out.append("- **Recorded without consensus**: no round passed on this statement.")
+    elif d["round"]:
+        out.append(f"- Rests on round {d['round']}, which passed.")
+    out += field("Rationale", d["rationale"], "(none given)")
+    out += field("Dissent", d["dissent"], "(none recorded)")
+    out.append(f"- Review on: {d['review_date'] or '(no review date)'}")
+    by = f" by {inline(d['recorded_by'])}" if d["recorded_by"] else ""
+    out.append(f"- Recorded: {_when(d['recorded_at'])}{by}")
+    if d["superseded_by"]:
+        out.append(f"- Superseded: {_when(d['superseded_at'])} by {inline(d['superseded_by'])}")
+    return [*out, ""]
 
 
-def _live_card(session: Session, card: Card) -> Card | None:
-    """The live card ``card`` was (perhaps in several steps) merged into, if any."""
-    for _ in range(len(session.cards) + 1):
-        if card.merged_into is None:
-            return card
-        target = session.cards.get(card.merged_into)
-        if target is None:
-            return None
-        card = target
-    return None
-
-
-def _card_dots(session: Session) -> dict[str, int]:
-    """Dots per live card from the latest revealed dots vote that covered each lane.
-
-    A merged card's dots count towards the live card it was merged into.
-    """
-    out: dict[str, int] = {}
-    for lane in LANES:
-        vote = next(
-            (
-                v
-                for v in reversed(session.votes.values())
-                if v.kind == "dots" and v.revealed and v.lane in (None, lane)
-            ),
-            None,
-        )
-        if vote is None:
-            continue
-        totals = dot_totals(vote)
-        for card in session.cards.values():
-            live = _live_card(session, card) if card.lane == lane else None
-            if live is not None and totals.get(card.id):
-                out[live.id] = out.get(live.id, 0) + totals[card.id]
+def _edits(label: str, edits: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for e in edits:
+        before = "; ".join(f"{k}: {inline(v) or '(empty)'}" for k, v in e["before"].items())
+        out.append(f"- {label}, edited {_when(e['at'])} by {inline(e['by'])}; before: {before}")
     return out
 
 
-def record_data(session: Session) -> dict[str, Any]:
-    """The decision record as plain data (the JSON export)."""
-    members = sorted(session.members.values(), key=lambda m: (m.role != "facilitator", m.name))
-    dots = _card_dots(session)
-    classify = _revealed(session, "classify")
-    lenses = {lens.need_id: lens for lens in department_lens(session, classify)} if classify else {}
-    score = _revealed(session, "score")
-    standings = ranking(session, score) if score else []
-    decision = session.decision
-    return {
-        "format": RECORD_FORMAT,
-        "session_id": session.id,
-        "question": session.question,
-        "created_at": _when(session.created_at),
-        "closed": session.closed,
-        "phase": session.phase,
-        "path": [{"phase": v.phase, "at": _when(v.at)} for v in session.history],
-        "participants": [
-            {"name": m.name, "role": m.role, "department": m.department, "removed": m.removed}
-            for m in members
-        ],
-        "departments": sorted({m.department for m in members if m.department}),
-        "cards": [
-            {
-                "lane": c.lane,
-                "text": c.text,
-                "dots": dots.get(c.id, 0),
-            }
-            for c in session.live_cards()
-        ],
-        "needs": [
-            {
-                "id": n.id,
-                "text": n.text,
-                "why": n.why,
-                "success": n.success,
-                "department": n.department,
-                "class": n.settled,
-                "split": _split_data(lenses[n.id].overall) if n.id in lenses else None,
-                "departments": {
-                    d: _split_data(s) for d, s in sorted(lenses[n.id].departments.items())
-                }
-                if n.id in lenses
-                else {},
-                "departments_disagree": lenses[n.id].departments_disagree
-                if n.id in lenses
-                else False,
-            }
-            for n in session.live_needs()
-        ],
-        "criteria": [
-            {"need_id": c.need_id, "text": c.text, "gate": c.gate, "weight": c.weight}
-            for c in criteria(session)
-        ],
-        "options": [
-            {
-                "id": o.id,
-                "kind": o.kind,
-                "title": o.title,
-                "description": o.description,
-                "notes": [
-                    {"text": t.text, "from": t.role}
-                    for t in session.notes.values()
-                    if t.option_id == o.id
-                ],
-            }
-            for o in session.options.values()
-        ],
-        "ranking": [
-            {
-                "rank": s.rank,
-                "option_id": s.option_id,
-                "score": round(s.score, 2) if s.score is not None else None,
-                "failed_gates": s.failed_gates,
-            }
-            for s in standings
-        ],
-        "rounds": [
-            {
-                "option_id": r.option_id,
-                "statement": r.statement,
-                "method": r.method,
-                "passed": r.passed,
-                "summary": r.summary,
-                "objections": r.objections,
-            }
-            for r in session.rounds
-        ],
-        "decision": None
-        if decision is None
-        else {
-            "option_id": decision.option_id,
-            "option": session.options[decision.option_id].title
-            if decision.option_id in session.options
-            else decision.option_id,
-            "statement": decision.statement,
-            "rationale": decision.rationale,
-            "dissent": decision.dissent,
-            "review_date": decision.review_date,
-            "recorded_at": _when(decision.recorded_at),
-        },
-    }
+def _rounds(data: dict[str, Any], titles: dict[str, str]) -> list[str]:
+    out = ["## Consensus rounds", ""]
+    if not data["rounds"]:
+        return [*out, "_No consensus round was held._", ""]
+    for r in data["rounds"]:
+        title = inline(titles.get(r["option_id"], "(deleted option)"))
+        out += [f"### Round {r['number']}: {title}, {_OUTCOME[r['outcome']]}", ""]
+        out += [*block(r["statement"]), ""]
+        anonymous = ", anonymous" if r["anonymous"] else ""
+        out.append(f"- Method: {_METHOD[r['method']]}{anonymous}")
+        out.append(f"- Result: {inline(r['summary'])}")
+        eligible = ", ".join(inline(n) for n in r["eligible"]) or "(not recorded)"
+        out.append(f"- Eligible: {eligible}")
+        if r["missing"]:
+            out.append("- Did not answer: " + ", ".join(inline(n) for n in r["missing"]))
+        for s in r["stances"]:
+            reason = f": {inline(s['reason'])}" if s["reason"] else ""
+            out.append(f"- {inline(s['name'])}: {s['answer']}{reason}")
+        if r["anonymous"]:
+            out += [f"- Objection: {inline(o)}" for o in r["objections"]]
+        out.append("")
+    return out
 
 
-def _split_data(split: Any) -> dict[str, int]:
-    return {"must": split.must, "optional": split.optional, "not_a_need": split.not_a_need}
+def _kind(criterion: dict[str, Any]) -> str:
+    return "gate" if criterion["gate"] else f"weight {criterion['weight']}"
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.replace("|", "\\|").split())
+def _scores(data: dict[str, Any], titles: dict[str, str], needs: dict[str, str]) -> list[str]:
+    out = ["## Scores and ranking", ""]
+    scores = data["scores"]
+    if not data["ranking"] or scores is None:
+        return [*out, "_No score vote was revealed._", ""]
+    out += ["| Rank | Option | Weighted score (0-5) | Gates |", "|---|---|---|---|"]
+    for s in data["ranking"]:
+        score = f"{s['score']:.2f}" if s["score"] is not None else "-"
+        failed = [needs.get(n, n) for n in s["failed_gates"]]
+        gates = "fails: " + "; ".join(inline(t) for t in failed) if failed else "pass"
+        out.append(f"| {s['rank']} | {cell(titles.get(s['option_id'], '?'))} | {score} | {gates} |")
+    out += ["", "### Score matrix", ""]
+    out.append("Each cell: mean (spread). Gates show the share of passes; spread is the")
+    out.append("standard deviation of the answers, so a high spread means people disagree.")
+    out.append("")
+    crit = scores["criteria"]
+    head = [f"{cell(c['text'])} ({_kind(c)})" for c in crit]
+    out += ["| Option | " + " | ".join(head) + " |", "|---" * (len(crit) + 1) + "|"]
+    by_key = {(c["option_id"], c["need_id"]): c for c in scores["cells"]}
+    for option_id, title in titles.items():
+        row = []
+        for c in crit:
+            found = by_key.get((option_id, c["need_id"]))
+            if found is None or found["mean"] is None:
+                row.append("-")
+            else:
+                row.append(f"{found['mean']:.2f} ({found['spread']:.2f})")
+        out.append(f"| {cell(title)} | " + " | ".join(row) + " |")
+    out.append("")
+    if scores["incomplete_ballots"]:
+        out.append(f"- Incomplete ballots: {scores['incomplete_ballots']}")
+    if scores["missing"]:
+        out.append("- No complete ballot from: " + ", ".join(inline(n) for n in scores["missing"]))
+    for mark in scores["stale"]:
+        out.append(f"- **Stale**: {inline(mark['need'])}: {inline(mark['what'])}")
+    return [*out, ""]
 
 
 def record_markdown(session: Session) -> str:
@@ -194,44 +123,43 @@ def record_markdown(session: Session) -> str:
     data = record_data(session)
     titles = {o["id"]: o["title"] for o in data["options"]}
     needs = {n["id"]: n["text"] for n in data["needs"]}
-    out: list[str] = [f"# Decision record: {_cell(session.question)}", ""]
+    out: list[str] = [f"# Decision record: {inline(session.question)}", ""]
     status = "closed" if session.closed else f"open, in {PHASE_TITLES[session.phase]}"
-    out += [f"- Session: `{session.id}` ({status})", f"- Started: {data['created_at']}"]
+    out += [
+        f"- Session: {inline(session.id)} ({status})",
+        f"- Started: {_when(data['created_at'])}",
+    ]
     if data["path"]:
         path = " → ".join(PHASE_TITLES[p["phase"]] for p in data["path"])
         out.append(f"- Path: Learn → {path}")
     out += ["", "## Decision", ""]
-    decision = data["decision"]
-    if decision is None:
+    if data["decision"] is None:
         out += ["_No decision has been recorded yet._", ""]
     else:
-        out += [
-            f"**{_cell(decision['option'])}**: {decision['statement']}",
-            "",
-            f"- Rationale: {decision['rationale'] or '(none given)'}",
-            f"- Dissent: {decision['dissent'] or '(none recorded)'}",
-            f"- Review on: {decision['review_date'] or '(no review date)'}",
-            f"- Recorded: {decision['recorded_at']}",
-            "",
-        ]
+        out += _decision(data["decision"], "")
+    out += ["## Superseded decisions", ""]
+    if not data["superseded"]:
+        out += ["_None: no decision was replaced._", ""]
+    for i, d in enumerate(data["superseded"], 1):
+        out += _decision(d, f" (superseded decision {i})")
     out += ["## Participants", "", "| Name | Role | Department |", "|---|---|---|"]
     out += [
-        f"| {_cell(p['name'])} | {p['role']}{' (removed)' if p['removed'] else ''}"
-        f" | {_cell(p['department']) or '-'} |"
+        f"| {cell(p['name'])} | {p['role']}{' (removed)' if p['removed'] else ''}"
+        f" | {cell(p['department'])} |"
         for p in data["participants"]
     ]
-    out += ["", f"Departments: {', '.join(data['departments']) or '(none given)'}", ""]
-    out += ["## The big picture", ""]
+    departments = ", ".join(inline(d) for d in data["departments"]) or "(none given)"
+    out += ["", f"Departments: {departments}", "", "## The big picture", ""]
     for lane in LANES:
         cards = [c for c in data["cards"] if c["lane"] == lane]
-        out.append(f"### {LANE_TITLES[lane]}")
-        out.append("")
+        out += [f"### {LANE_TITLES[lane]}", ""]
         if not cards:
             out.append("_No cards._")
         for card in sorted(cards, key=lambda c: -c["dots"]):
             count = card["dots"]
             dots = f" ({count} dot{'s' if count != 1 else ''})" if count else ""
-            out.append(f"- {_cell(card['text'])}{dots}")
+            edited = " (edited)" if card["edits"] else ""
+            out.append(f"- {inline(card['text'])}{dots}{edited}")
         out.append("")
     out += ["## Needs", ""]
     if not data["needs"]:
@@ -248,63 +176,59 @@ def record_markdown(session: Session) -> str:
             )
             if need["departments_disagree"]:
                 votes += " (departments disagree)"
+            if need["stale"]:
+                votes += " (stale)"
             cls = CLASS_TITLES[need["class"]] if need["class"] else "unsettled"
+            edited = " (edited)" if need["edits"] else ""
             out.append(
-                f"| {_cell(need['text'])} | {_cell(need['why']) or '-'} | "
-                f"{_cell(need['success']) or '-'} | {_cell(need['department']) or '-'} | "
-                f"{cls} | {votes} |"
+                f"| {cell(need['text'])}{edited} | {cell(need['why'])} | "
+                f"{cell(need['success'])} | {cell(need['department'])} | {cls} | {votes} |"
             )
         out.append("")
+        classify = data["classify"]
+        if classify is not None:
+            if classify["incomplete_ballots"]:
+                out.append(f"- Incomplete classify ballots: {classify['incomplete_ballots']}")
+            for mark in classify["stale"]:
+                out.append(f"- **Stale**: {inline(mark['need'])}: {inline(mark['what'])}")
+            if classify["incomplete_ballots"] or classify["stale"]:
+                out.append("")
         lens_rows = [n for n in data["needs"] if n["departments"]]
         if lens_rows:
             out += ["### Department lens", ""]
             for need in lens_rows:
                 parts = [
-                    f"{d}: {s['must']}/{s['optional']}/{s['not_a_need']}"
+                    f"{inline(d)}: {s['must']}/{s['optional']}/{s['not_a_need']}"
                     for d, s in need["departments"].items()
                 ]
-                out.append(f"- {_cell(need['text'])}: " + "; ".join(parts))
+                out.append(f"- {inline(need['text'])}: " + "; ".join(parts))
             out.append("")
     out += ["## Criteria", ""]
     if not data["criteria"]:
         out += ["_No criteria: no need was settled as must or optional._", ""]
     for c in data["criteria"]:
         kind = "gate (must pass)" if c["gate"] else f"weight {c['weight']}"
-        out.append(f"- {_cell(c['text'])}: {kind}")
+        out.append(f"- {inline(c['text'])}: {kind}")
     out += ["", "## Options", ""]
     for option in data["options"]:
-        line = f"- **{_cell(option['title'])}** ({KIND_TITLES[option['kind']]})"
+        line = f"- **{inline(option['title'])}** ({KIND_TITLES[option['kind']]})"
         if option["description"]:
-            line += f": {_cell(option['description'])}"
-        out.append(line)
+            line += f": {inline(option['description'])}"
+        out.append(line + (" (edited)" if option["edits"] else ""))
         for note in option["notes"]:
-            out.append(f"  - note from the {note['from']}: {_cell(note['text'])}")
-    out += ["", "## Scores and ranking", ""]
-    if not data["ranking"]:
-        out += ["_No score vote was revealed._", ""]
-    else:
-        out += ["| Rank | Option | Weighted score (0-5) | Gates |", "|---|---|---|---|"]
-        for s in data["ranking"]:
-            score = f"{s['score']:.2f}" if s["score"] is not None else "-"
-            failed = [needs.get(n, n) for n in s["failed_gates"]]
-            gates = "fails: " + "; ".join(_cell(t) for t in failed) if failed else "pass"
-            out.append(
-                f"| {s['rank']} | {_cell(titles.get(s['option_id'], '?'))} | {score} | {gates} |"
-            )
-        out.append("")
-    out += ["## Consensus rounds", ""]
-    if not data["rounds"]:
-        out += ["_No consensus round was held._", ""]
-    for i, r in enumerate(data["rounds"], 1):
-        method = "fist-of-five" if r["method"] == "fist" else "consent"
-        result = "passed" if r["passed"] else "did not pass"
-        out.append(
-            f"{i}. {_cell(titles.get(r['option_id'], '?'))}, by {method}: {result} ({r['summary']})"
-        )
-        for objection in r["objections"]:
-            out.append(f"   - objection: {_cell(objection)}")
-    if data["rounds"]:
-        out.append("")
-    out += ["## Dissent", "", (decision or {}).get("dissent") or "_None recorded._", ""]
-    out += ["## Review", "", (decision or {}).get("review_date") or "_No review date set._", ""]
+            out.append(f"  - note from the {note['from']}: {inline(note['text'])}")
+    out.append("")
+    out += _scores(data, titles, needs)
+    out += _rounds(data, titles)
+    changes = [
+        *[e for c in data["cards"] for e in _edits(f"Card “{inline(c['text'])}”", c["edits"])],
+        *[e for n in data["needs"] for e in _edits(f"Need “{inline(n['text'])}”", n["edits"])],
+        *[e for o in data["options"] for e in _edits(f"Option “{inline(o['title'])}”", o["edits"])],
+    ]
+    out += ["## Changes after the fact", ""]
+    out += changes or ["_Nothing was reworded._"]
+    out.append("")
+    decision = data["decision"] or {}
+    out += ["## Dissent", "", *block(decision.get("dissent", ""), "_None recorded._"), ""]
+    out += ["## Review", "", decision.get("review_date") or "_No review date set._", ""]
     return "\n".join(out)

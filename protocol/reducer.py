@@ -8,7 +8,7 @@ from typing import Any
 
 from . import events as E
 from . import limits as L
-from .model import PhaseVisit, Session, new_session
+from .model import Edit, PhaseVisit, Session, new_session
 
 
 def apply_event(session: Session, event: E.Event) -> None:
@@ -52,6 +52,14 @@ def _remember_op(session: Session, member_id: str, op: str, seq: int) -> None:
 
 def _take_id(session: Session) -> None:
     session.next_id += 1
+
+
+def _trace(edits: list[Edit], event: E.Event, before: dict[str, str]) -> None:
+    """Keep what a thing said before an edit; beyond the cap, the original stays and the
+    oldest edit after it is dropped."""
+    edits.append(Edit(at=event.at, by=event.by, before=before))
+    if len(edits) > L.MAX_EDITS:
+        del edits[1]
 
 
 def _session_created(session: Session, event: E.Event) -> None:
@@ -106,7 +114,8 @@ def _card_added(session: Session, event: E.Event) -> None:
 def _card_edited(session: Session, event: E.Event) -> None:
     assert isinstance(event.body, E.CardEdited)
     card = session.cards.get(event.body.card_id)
-    if card is not None:
+    if card is not None and card.text != event.body.text:
+        _trace(card.edits, event, {"text": card.text})
         card.text = event.body.text
 
 
@@ -133,6 +142,9 @@ def _need_edited(session: Session, event: E.Event) -> None:
     assert isinstance(body, E.NeedEdited)
     need = session.needs.get(body.need_id)
     if need is not None:
+        before = {"text": need.text, "why": need.why, "success": need.success}
+        if before != {"text": body.text, "why": body.why, "success": body.success}:
+            _trace(need.edits, event, before)
         need.text, need.why, need.success = body.text, body.why, body.success
 
 
@@ -173,6 +185,9 @@ def _option_edited(session: Session, event: E.Event) -> None:
     assert isinstance(body, E.OptionEdited)
     option = session.options.get(body.option_id)
     if option is not None:
+        before = {"title": option.title, "description": option.description}
+        if before != {"title": body.title, "description": body.description}:
+            _trace(option.edits, event, before)
         option.title, option.description = body.title, body.description
 
 
@@ -192,7 +207,10 @@ def _note_added(session: Session, event: E.Event) -> None:
 
 def _vote_opened(session: Session, event: E.Event) -> None:
     assert isinstance(event.body, E.VoteOpened)
-    session.votes[event.body.vote.id] = copy.deepcopy(event.body.vote)
+    vote = copy.deepcopy(event.body.vote)
+    session.votes[vote.id] = vote
+    if vote.kind == "consensus":
+        session.last_method = vote.method
     _take_id(session)
 
 
@@ -202,7 +220,9 @@ def _ballot_cast(session: Session, event: E.Event) -> None:
     vote = session.votes.get(body.vote_id)
     if vote is None:
         return
-    if body.member_id not in vote.voters:
+    if vote.kind in ("classify", "score"):
+        vote.progress[body.member_id] = body.done
+    if body.complete and body.member_id not in vote.voters:
         vote.voters.append(body.member_id)
         vote.voters.sort()
     if body.ballot is not None:
@@ -242,7 +262,13 @@ def _proposed(session: Session, event: E.Event) -> None:
 
 def _decision_recorded(session: Session, event: E.Event) -> None:
     assert isinstance(event.body, E.DecisionRecorded)
-    session.decision = event.body.decision
+    old = session.decision
+    if old is not None:
+        old.superseded_at, old.superseded_by = event.at, event.by
+        session.superseded.append(old)
+        if len(session.superseded) > L.MAX_SUPERSEDED:
+            del session.superseded[0]  # the rules refuse first; this keeps the cap for any log
+    session.decision = copy.deepcopy(event.body.decision)
 
 
 def _session_closed(session: Session, event: E.Event) -> None:
@@ -266,6 +292,23 @@ def _member_removed(session: Session, event: E.Event) -> None:
 
 def _codes_rotated(session: Session, event: E.Event) -> None:
     pass  # the codes are not part of the session; only the facilitator learns the new ones
+
+
+def _partner_view_set(session: Session, event: E.Event) -> None:
+    body = event.body
+    assert isinstance(body, E.PartnerViewSet)
+    if body.snapshot is not None:
+        # A partner's copy: their new view of everything replaces what they had.
+        fresh = copy.deepcopy(body.snapshot)
+        for name in Session.__dataclass_fields__:
+            setattr(session, name, getattr(fresh, name))
+    session.partner_view = copy.deepcopy(body.view)
+
+
+def _withheld(session: Session, event: E.Event) -> None:
+    assert isinstance(event.body, E.Withheld)
+    if event.body.takes_id:
+        _take_id(session)
 
 
 _HANDLERS: dict[type[Any], Callable[[Session, E.Event], None]] = {
@@ -300,5 +343,7 @@ _HANDLERS: dict[type[Any], Callable[[Session, E.Event], None]] = {
     E.BudgetWarned: _budget_warned,
     E.MemberRemoved: _member_removed,
     E.CodesRotated: _codes_rotated,
+    E.PartnerViewSet: _partner_view_set,
+    E.Withheld: _withheld,
 }
 assert set(_HANDLERS) == set(E.EVENT_TYPES), "every event kind needs a handler"

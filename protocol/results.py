@@ -7,36 +7,26 @@ results only when ``vote.results_visible``; these functions do not check.
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass, field
 
+from .ballots import cell_key
 from .model import (
     CLASS_MARK,
-    CONSENT_AGREE,
-    CONSENT_OBJECT,
-    CONSENT_STAND_ASIDE,
     MARK_CLASS,
-    PROPOSAL_KEY,
     Ballot,
+    Criterion,
     Need,
     NeedClass,
-    Round,
     Session,
     Vote,
 )
 
-#: A fist-of-five hand below this blocks the proposal.
-FIST_BLOCK_BELOW = 2
+__all__ = ["Criterion", "cell_key"]
 
 
 def all_ballots(vote: Vote) -> list[Ballot]:
     """Every ballot this viewer may count: anonymous rows if present, else keyed ballots."""
     return vote.anon_ballots if vote.anon_ballots else list(vote.ballots.values())
-
-
-def cell_key(option_id: str, need_id: str) -> str:
-    """The mark key of one score-matrix cell."""
-    return f"{option_id}:{need_id}"
 
 
 # ---- dots -------------------------------------------------------------------
@@ -131,9 +121,15 @@ class Lens:
 
 
 def department_lens(session: Session, vote: Vote) -> list[Lens]:
-    """Per-need splits by department. Anonymous votes show the overall split only."""
+    """Per-need splits by department. Anonymous votes show the overall split only.
+
+    The needs are those the vote opened on that are still live, in need order.
+    """
+    opened = {n.id for n in vote.needs}
     lenses = []
     for need in session.live_needs():
+        if opened and need.id not in opened:
+            continue
         lens = Lens(need_id=need.id, overall=need_split(vote, need.id))
         if not vote.anonymous:
             for member_id, ballot in vote.ballots.items():
@@ -150,16 +146,6 @@ def department_lens(session: Session, vote: Vote) -> list[Lens]:
 # ---- criteria and scores ----------------------------------------------------
 
 
-@dataclass(slots=True)
-class Criterion:
-    """A criterion made from a settled need: a gate (must) or weighted (optional)."""
-
-    need_id: str
-    text: str
-    gate: bool
-    weight: int
-
-
 def criteria(session: Session) -> list[Criterion]:
     """Criteria from the needs: must -> gate, optional -> weighted, not a need drops out."""
     out = []
@@ -169,6 +155,14 @@ def criteria(session: Session) -> list[Criterion]:
         elif need.settled == "optional":
             out.append(Criterion(need.id, need.text, gate=False, weight=need.weight))
     return out
+
+
+def vote_criteria(session: Session, vote: Vote) -> list[Criterion]:
+    """The criteria a score vote's ballots were cast on (frozen when it opened).
+
+    A vote stored before criteria were frozen falls back to the current criteria.
+    """
+    return list(vote.criteria) if vote.criteria else criteria(session)
 
 
 def unsettled_needs(session: Session) -> list[Need]:
@@ -213,8 +207,12 @@ def int_pstdev(values: list[int]) -> float:
 
 
 def cells(session: Session, vote: Vote) -> dict[str, Cell]:
-    """Every scored cell of a score vote, keyed by ``option:need``."""
-    crit = [c.need_id for c in criteria(session)]
+    """Every scored cell of a score vote, keyed by ``option:need``.
+
+    Cells follow the vote's own criteria, so a later reclassification never turns a
+    gate's pass/fail answers into 0-5 scores or the other way round.
+    """
+    crit = [c.need_id for c in vote_criteria(session, vote)]
     out: dict[str, Cell] = {}
     values: dict[str, list[int]] = {}
     for option_id in session.options:
@@ -250,7 +248,7 @@ def ranking(session: Session, vote: Vote, table: dict[str, Cell] | None = None) 
     A gate passes only when a strict majority of its answers say pass. ``table``
     is ``cells(session, vote)`` when the caller has it already.
     """
-    crit = criteria(session)
+    crit = vote_criteria(session, vote)
     if table is None:
         table = cells(session, vote)
     standings = []
@@ -272,45 +270,3 @@ def ranking(session: Session, vote: Vote, table: dict[str, Cell] | None = None) 
     for i, standing in enumerate(standings, 1):
         standing.rank = i
     return standings
-
-
-# ---- consensus --------------------------------------------------------------
-
-
-def consensus_round(session: Session, vote: Vote) -> Round:
-    """The outcome of a consensus vote as a round for the record.
-
-    Fist-of-five passes when at least one hand was shown and none is below
-    two fingers. Consent passes when at least one person answered and nobody
-    objects; standing aside does not block.
-    """
-    ballots = [b for b in all_ballots(vote) if PROPOSAL_KEY in b.marks]
-    values = [b.marks[PROPOSAL_KEY] for b in ballots]
-    objections: list[str] = []
-    if vote.method == "fist":
-        passed = bool(values) and min(values) >= FIST_BLOCK_BELOW
-        if values:
-            summary = (
-                f"{len(values)} hands, average {statistics.fmean(values):.1f}, lowest {min(values)}"
-            )
-        else:
-            summary = "no hands shown"
-        objections = [
-            b.reason for b in ballots if b.marks[PROPOSAL_KEY] < FIST_BLOCK_BELOW and b.reason
-        ]
-    else:
-        agree = values.count(CONSENT_AGREE)
-        aside = values.count(CONSENT_STAND_ASIDE)
-        objecting = values.count(CONSENT_OBJECT)
-        passed = bool(values) and objecting == 0
-        summary = f"{agree} agree, {aside} stand aside, {objecting} object"
-        objections = [b.reason for b in ballots if b.marks[PROPOSAL_KEY] == CONSENT_OBJECT]
-    return Round(
-        vote_id=vote.id,
-        option_id=vote.option_id or "",
-        statement=vote.statement,
-        method=vote.method,
-        passed=passed,
-        summary=summary,
-        objections=sorted(objections),
-    )

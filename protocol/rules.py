@@ -7,6 +7,7 @@ events it returns with ``reducer.apply_event``. Every refusal is a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -224,9 +225,26 @@ def _add_need(ctx: Ctx, cmd: C.AddNeed) -> list[E.EventBody]:
     return [E.NeedAdded(need=need)]
 
 
+def _require_need_unused(ctx: Ctx, need_id: str, doing: str) -> None:
+    """Refuse while an open classify vote holds the need or an open score vote scores it."""
+    for vote in ctx.session.votes.values():
+        if not vote.accepting:
+            continue
+        if vote.kind == "classify" and any(n.id == need_id for n in vote.needs):
+            raise Refusal(
+                ErrorCode.CONFLICT, f"the open classify vote is on this need; close it to {doing}"
+            )
+        if vote.kind == "score" and any(c.need_id == need_id for c in vote.criteria):
+            raise Refusal(
+                ErrorCode.CONFLICT,
+                f"criteria are frozen while the score vote is open; close it to {doing}",
+            )
+
+
 def _edit_need(ctx: Ctx, cmd: C.EditNeed) -> list[E.EventBody]:
     need = find_need(ctx.session, cmd.need_id)
     require_owner_or_facilitator(ctx, need.author, "edit a need")
+    _require_need_unused(ctx, need.id, "reword it")
     return [E.NeedEdited(need_id=need.id, text=cmd.text, why=cmd.why, success=cmd.success)]
 
 
@@ -259,6 +277,7 @@ def _set_weight(ctx: Ctx, cmd: C.SetWeight) -> list[E.EventBody]:
     need = find_need(ctx.session, cmd.need_id)
     if need.settled != "optional":
         raise Refusal(ErrorCode.INVALID, "only optional needs are weighted; must-needs are gates")
+    require_no_open_vote(ctx.session, ("score",), "change a weight (criteria are frozen)")
     return [E.WeightSet(need_id=cmd.need_id, weight=cmd.weight)]
 
 
@@ -288,6 +307,7 @@ def _add_option(ctx: Ctx, cmd: C.AddOption) -> list[E.EventBody]:
 def _edit_option(ctx: Ctx, cmd: C.EditOption) -> list[E.EventBody]:
     option = find_option(ctx.session, cmd.option_id)
     require_owner_or_facilitator(ctx, option.author, "edit an option")
+    require_no_open_vote(ctx.session, ("score",), "reword an option")
     return [E.OptionEdited(option_id=option.id, title=cmd.title, description=cmd.description)]
 
 
@@ -316,6 +336,14 @@ def _add_note(ctx: Ctx, cmd: C.AddNote) -> list[E.EventBody]:
         role=ctx.member.role,
     )
     return [E.NoteAdded(note=note)]
+
+
+def _set_partner_view(ctx: Ctx, cmd: C.SetPartnerView) -> list[E.EventBody]:
+    require_role(ctx, FACILITATOR, "choose what the partner sees")
+    for need_id in cmd.view.shared_needs:
+        find_need(ctx.session, need_id)
+    view = dataclasses.replace(cmd.view, shared_needs=sorted(set(cmd.view.shared_needs)))
+    return [E.PartnerViewSet(view=view)]
 
 
 _RULES: dict[type[Any], Callable[[Ctx, Any], list[E.EventBody]]] = {
@@ -347,5 +375,6 @@ _RULES: dict[type[Any], Callable[[Ctx, Any], list[E.EventBody]]] = {
     C.CloseSession: _close_session,
     C.RemoveMember: _remove_member,
     C.RotateCodes: _rotate_codes,
+    C.SetPartnerView: _set_partner_view,
 }
 assert set(_RULES) == set(C.COMMAND_TYPES), "every command kind needs a rule"

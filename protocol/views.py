@@ -13,6 +13,7 @@ import dataclasses
 
 from . import events as E
 from .model import Ballot, Session, Vote
+from .partner import is_partner, partner_body, partner_session
 
 #: Variant keys: recipients with the same key get byte-identical frames.
 EVERYONE = "*"
@@ -37,13 +38,34 @@ def can_see_ballots(vote: Vote, viewer_id: str) -> bool:
 def project_vote(vote: Vote, viewer_id: str) -> Vote:
     """A copy of ``vote`` holding only what ``viewer_id`` may see."""
     own = vote.ballots.get(viewer_id)
+    progress = dict(vote.progress)
     if can_see_ballots(vote, viewer_id):
         ballots = copy.deepcopy(vote.ballots)
         anon: list[Ballot] = []
     else:
         ballots = {viewer_id: copy.deepcopy(own)} if own is not None else {}
         anon = anonymous_ballots(vote) if vote.results_visible else []
-    return dataclasses.replace(vote, voters=list(vote.voters), ballots=ballots, anon_ballots=anon)
+        if vote.anonymous:
+            progress = {m: _coarse(vote, m, d, viewer_id) for m, d in progress.items()}
+    return dataclasses.replace(
+        vote,
+        voters=list(vote.voters),
+        ballots=ballots,
+        anon_ballots=anon,
+        progress=progress,
+        needs=copy.deepcopy(vote.needs),
+        criteria=copy.deepcopy(vote.criteria),
+        option_ids=list(vote.option_ids),
+        eligible=list(vote.eligible),
+    )
+
+
+def _coarse(vote: Vote, member_id: str, done: int, viewer_id: str) -> int:
+    """In an anonymous vote others see only whether a ballot is complete, not how far it got
+    (a count could later match an anonymous row to its caster)."""
+    if member_id == viewer_id or member_id in vote.voters:
+        return done
+    return 0
 
 
 def project_session(session: Session, viewer_id: str) -> Session:
@@ -54,11 +76,14 @@ def project_session(session: Session, viewer_id: str) -> Session:
         if f.name not in ("votes", "ops")
     }
     own_ops = session.ops.get(viewer_id)
-    return Session(
+    projected = Session(
         **shared,
         votes={vid: project_vote(v, viewer_id) for vid, v in session.votes.items()},
         ops={viewer_id: dict(own_ops)} if own_ops else {},
     )
+    if is_partner(session, viewer_id):
+        return partner_session(projected)
+    return projected
 
 
 def _rows(session: Session, vote: Vote) -> list[Ballot]:
@@ -82,6 +107,12 @@ def project_event(session: Session, event: E.Event, viewer_id: str) -> tuple[E.E
         body, key = _project_ballot(session, body, viewer_id)
     elif isinstance(body, E.VoteRevealed):
         body, key = _project_reveal(session, body, viewer_id)
+    if is_partner(session, viewer_id):
+        partnered = partner_body(session, body, viewer_id)
+        if partnered is not body:
+            body, key = partnered, f"partner:{key}"
+            if isinstance(body, E.PartnerViewSet):
+                key = f"partner:{viewer_id}"  # each partner's snapshot holds their own op ids
     op = event.op if viewer_id == event.by else ""
     if op:
         key = f"{key}|op"
@@ -96,15 +127,19 @@ def _project_ballot(session: Session, body: E.BallotCast, viewer: str) -> tuple[
     if vote is None:
         return body, EVERYONE
     mine = viewer == body.member_id
+    done, complete = body.done, body.complete
+    if vote.anonymous and not mine:
+        done = _coarse(vote, body.member_id, done, viewer)
     if vote.anonymous and vote.results_visible:
         rows = _rows(session, vote)
         ballot = body.ballot if mine else None
-        return E.BallotCast(body.vote_id, body.member_id, ballot, rows), "self" if mine else "anon"
+        cast = E.BallotCast(body.vote_id, body.member_id, ballot, rows, done, complete)
+        return cast, "self" if mine else "anon"
     if can_see_ballots(vote, viewer):
         return body, EVERYONE
     if mine:
         return body, "self"
-    return E.BallotCast(body.vote_id, body.member_id, None, None), "who"
+    return E.BallotCast(body.vote_id, body.member_id, None, None, done, complete), "who"
 
 
 def _project_reveal(

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from accord.protocol import codec, views
-from accord.protocol.events import BallotCast, Event, VoteRevealed
+from accord.protocol.events import BallotCast, Event, PartnerViewSet, VoteRevealed
 from accord.protocol.model import Session
 
 from .sealing import Sealer
@@ -36,6 +36,11 @@ def missed_events(
     if last_seq + 1 < kept[0].seq or seq - last_seq > window:
         return None
     return [e for e in kept if e.seq > last_seq]
+
+
+def partner_view_changed(stored: StoredEvent, sealer: Sealer | None = None) -> bool:
+    """True when a stored event changed what the partner may see."""
+    return isinstance(decode_event(stored.blob, sealer).body, PartnerViewSet)
 
 
 def replay_frames(

@@ -27,6 +27,7 @@ from accord.protocol.errors import CloseCode, ErrorCode, Refusal
 from accord.protocol.events import Event, EventBody, SessionClosed
 from accord.protocol.messages import Ack, Error, Presence, Secrets, Welcome
 from accord.protocol.model import Session
+from accord.protocol.partner import is_partner
 from websockets.asyncio.server import ServerConnection
 
 from . import credentials
@@ -37,7 +38,7 @@ from .config import ServerConfig
 from .guards import DiskGuard
 from .membership import credential_changes, rotated_secrets, rotation
 from .metrics import Metrics
-from .replay import missed_events, replay_frames
+from .replay import missed_events, partner_view_changed, replay_frames
 from .requests import (
     AttachRequest,
     CommandRequest,
@@ -394,9 +395,14 @@ class SessionHost:
     def _replayable(self, req: AttachRequest) -> list[StoredEvent] | None:
         """The events a resuming member missed, or None if it needs a snapshot."""
         window = self._config.replay_window
-        return missed_events(
+        missed = missed_events(
             self._recent, self.session.seq, self.epoch, req.last_seq, req.epoch, window
         )
+        # A partner whose view changed in between gets a snapshot: replayed events
+        # would be projected by the new view.
+        if missed and is_partner(self.session, req.member_id):
+            return None if any(partner_view_changed(e, self._sealer) for e in missed) else missed
+        return missed
 
     # ---- helpers -------------------------------------------------------------------
 

@@ -26,9 +26,11 @@ from accord.client import CommandFailed, Connection
 from accord.protocol import codec, results, views
 from accord.protocol import commands as C
 from accord.protocol import events as E
+from accord.protocol.ballots import answered
 from accord.protocol.errors import ProtocolError
 from accord.protocol.messages import Welcome
 from accord.protocol.model import LANES, Ballot, Session, Vote
+from accord.protocol.partner import is_partner, may_see_ballots
 
 HOST = "127.0.0.1"
 
@@ -433,10 +435,14 @@ def _rows(ballots: Iterable[Ballot]) -> list[tuple[tuple[tuple[str, int], ...], 
 def check_tallies(server: Session, member_id: str, view: Session) -> None:
     """Voters match ballots on the relay; what a member may tally equals the relay's ballots."""
     for vote in server.votes.values():
-        assert sorted(vote.voters) == sorted(vote.ballots), f"vote {vote.id}: voters != ballots"
+        complete = [m for m, b in vote.ballots.items() if answered(server, vote, b).complete]
+        assert sorted(vote.voters) == sorted(complete), f"vote {vote.id}: voters != complete"
         mine = view.votes[vote.id]
         assert mine.voters == vote.voters, f"{member_id} sees other voters in {vote.id}"
-        if not vote.results_visible:
+        partner_hidden = is_partner(server, member_id) and not may_see_ballots(
+            server.partner_view, vote.kind
+        )
+        if not vote.results_visible or partner_hidden:
             assert set(mine.ballots) <= {member_id}, f"{member_id} holds others' ballots"
             continue
         seen = mine.anon_ballots if vote.anonymous else list(mine.ballots.values())

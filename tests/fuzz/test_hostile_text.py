@@ -70,6 +70,8 @@ class Site:
     lines: bool
     literal: bool = False
     key: bool = False
+    #: Most characters the field takes (0: no text limit known here).
+    most: int = 0
 
 
 def _strip(tp: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -93,7 +95,7 @@ def _command(cls: type) -> tuple[dict[str, Any], list[Site]]:
         if tp is str:
             text = next(lim for lim in limits if isinstance(lim, Text))
             plain[f.name] = "a" * max(1, text.min)
-            sites.append(Site(f.name, text.lines))
+            sites.append(Site(f.name, text.lines, most=text.max))
         elif get_origin(tp) is Literal:
             plain[f.name] = get_args(tp)[0]
             sites.append(Site(f.name, False, literal=True))
@@ -169,12 +171,16 @@ def test_hostile_text_in_any_command_field(
         sender.send_raw(msgpack.packb(frame, use_bin_type=True))
         live.run(sender.wait(lambda: op in sender.acks or any(e.op == op for e in sender.errors)))
         answer = sender.acks.get(op) or next(e for e in sender.errors if e.op == op)
-        refused = site.literal or (site.key and problem(value)) or problem(value, site.lines)
+        too_long = bool(site.most) and len(value) > site.most
+        refused = (
+            site.literal or (site.key and problem(value)) or problem(value, site.lines) or too_long
+        )
         event("refused" if refused else type(answer).__name__)
         if refused:
             assert isinstance(answer, Error) and answer.code == "bad_message", answer
             assert answer.message.startswith(f"c.{site.name}: "), answer.message
             assert piece not in answer.message or piece.isprintable()
+            assert too_long or "expected str of at most" not in answer.message, answer.message
             assert room.state(live) == before
         elif isinstance(answer, Error):
             assert answer.code != "bad_message", answer

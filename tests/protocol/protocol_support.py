@@ -29,6 +29,7 @@ from accord.protocol.model import (
     PROPOSAL_KEY,
     NeedClass,
     OptionKind,
+    PartnerView,
     Phase,
     Role,
     Session,
@@ -337,6 +338,7 @@ FACILITATOR_ONLY = frozenset(
         "propose",
         "record_decision",
         "close_session",
+        "set_partner_view",
     }
 )
 _BASE = {
@@ -366,6 +368,7 @@ _BASE = {
     "propose": 4,
     "record_decision": 3,
     "close_session": 1,
+    "set_partner_view": 3,
 }
 _BOOST: dict[Phase, dict[str, int]] = {
     "learn": {"add_card": 20},
@@ -533,6 +536,18 @@ def draw_command(data: st.DataObject, session: Session) -> C.Command:
                 rationale=pick(data, WORDS),
                 dissent=pick(data, ("", "Bo would rather wait")),
                 review_date=pick(data, ("", "2027-03-31", "next year")),
+                without_consensus=chance(data, 50),
+            )
+        case "set_partner_view":
+            command = C.SetPartnerView(
+                view=PartnerView(
+                    all_needs=chance(data, 30),
+                    shared_needs=[_some(data, needs, "n404")] if chance(data, 50) else [],
+                    classes=chance(data, 50),
+                    splits=chance(data, 50),
+                    scores=chance(data, 50),
+                    stances=chance(data, 50),
+                )
             )
         case _:
             assert name == "close_session", name

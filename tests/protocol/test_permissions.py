@@ -10,7 +10,7 @@ import pytest
 from accord.protocol import commands as C
 from accord.protocol import rules
 from accord.protocol.errors import ErrorCode, Refusal
-from accord.protocol.model import PHASES, PROPOSAL_KEY, Phase, Role, VoteKind
+from accord.protocol.model import PHASES, PROPOSAL_KEY, PartnerView, Phase, Role, VoteKind
 from protocol_support import Board, Roster, kind_of, plain, seeded_board
 
 ROLES: tuple[Role, ...] = ("facilitator", "participant", "observer", "partner")
@@ -192,7 +192,11 @@ TABLE: dict[str, Row] = {
     ),
     "record_decision": Row(
         lambda ids, p: C.RecordDecision(
-            option_id=ids.bo_option, statement="We outsource.", review_date="2027-01-31"
+            option_id=ids.bo_option,
+            statement="We outsource.",
+            review_date="2027-01-31",
+            dissent="Ada would rather wait.",
+            without_consensus=True,
         ),
         anywhere=NOBODY,
         only_in={"facilitator": ("decide",)},
@@ -200,6 +204,7 @@ TABLE: dict[str, Row] = {
     "close_session": Row(lambda ids, p: C.CloseSession()),
     "remove_member": Row(lambda ids, p: C.RemoveMember(member_id=ids.bo)),
     "rotate_codes": Row(lambda ids, p: C.RotateCodes()),
+    "set_partner_view": Row(lambda ids, p: C.SetPartnerView(view=PartnerView(classes=True))),
 }
 
 
@@ -325,3 +330,23 @@ def test_a_removed_member_can_do_nothing_and_frees_a_seat() -> None:
         1 for m in board.session.members.values() if m.role in ("facilitator", "participant")
     )
     rules.join(board.session, "Zed", "participant", "", board.now, rules.Caps(members=seats))
+
+
+def test_permission_helpers_ask_the_rules() -> None:
+    """``permissions`` answers with the relay's own rules: same verdicts, same refusal codes."""
+    from accord.protocol import permissions as P
+
+    board, cast = quiet_board("needs")
+    s = board.session
+    for role in ROLES:
+        member = _member(cast, role)
+        assert P.can_vote(s, member) == (role in ("facilitator", "participant"))
+        assert P.is_facilitator(s, member) == (role == "facilitator")
+        for row in TABLE.values():
+            if row.voting:
+                continue
+            command = row.make(_ids(board, cast), "needs")
+            found = P.refusal(s, member, command)
+            assert (found.code if found else None) == row.expected(role, "needs"), (role, command)
+    assert [P.vote_kind_of(p) for p in PHASES] == ["dots", "classify", "score", "consensus"]
+    assert P.voters_now(s) == [cast.facilitator, *cast.participants]

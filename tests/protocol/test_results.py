@@ -15,6 +15,7 @@ from accord.protocol.model import (
     Vote,
     new_session,
 )
+from accord.protocol.rounds import consensus_round
 
 
 def session_with(*, needs: dict[str, str | None], departments: dict[str, str]) -> Session:
@@ -199,21 +200,21 @@ def test_consensus_fist_of_five() -> None:
         statement="Go.",
     )
     s = new_session("s1", "q", 1.0)
-    round_ = R.consensus_round(s, passing)
+    round_ = consensus_round(s, passing)
     assert round_.passed and round_.method == "fist" and round_.option_id == "o1"
     assert round_.summary == "2 hands, average 3.5, lowest 2"
     blocking = vote("consensus", {"m1": {PROPOSAL_KEY: 5}, "m2": {PROPOSAL_KEY: 1}}, method="fist")
     blocking.ballots["m2"].reason = "too risky"
-    round_ = R.consensus_round(s, blocking)
+    round_ = consensus_round(s, blocking)
     assert not round_.passed and round_.objections == ["too risky"]
-    assert not R.consensus_round(s, vote("consensus", {}, method="fist")).passed
+    assert not consensus_round(s, vote("consensus", {}, method="fist")).passed
 
 
 def test_consensus_consent() -> None:
     """Consent passes when nobody objects; standing aside does not block; nobody is no pass."""
     s = new_session("s1", "q", 1.0)
     aside = vote("consensus", {"m1": {PROPOSAL_KEY: 2}, "m2": {PROPOSAL_KEY: 1}}, method="consent")
-    round_ = R.consensus_round(s, aside)
+    round_ = consensus_round(s, aside)
     assert round_.passed and round_.summary == "1 agree, 1 stand aside, 0 object"
     objecting = vote(
         "consensus",
@@ -222,10 +223,10 @@ def test_consensus_consent() -> None:
     )
     objecting.ballots["m2"].reason = "no budget"
     objecting.ballots["m3"].reason = "bad timing"
-    round_ = R.consensus_round(s, objecting)
+    round_ = consensus_round(s, objecting)
     assert not round_.passed
     assert round_.objections == ["bad timing", "no budget"]
-    assert not R.consensus_round(s, vote("consensus", {}, method="consent")).passed
+    assert not consensus_round(s, vote("consensus", {}, method="consent")).passed
 
 
 def test_anonymous_rows_count_instead_of_keyed_ballots() -> None:

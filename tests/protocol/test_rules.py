@@ -150,14 +150,17 @@ def test_criteria_are_frozen_while_scoring() -> None:
         assert refused(board, fran, command) is ErrorCode.CONFLICT
 
 
-def test_consent_objection_needs_a_reason() -> None:
-    """An objection in a consent round must carry a reason; agreeing need not."""
+def test_consent_objection_counts_at_once_and_its_reason_follows() -> None:
+    """An objection counts once cast; its reason follows, and a bare re-cast keeps it."""
     board, cast = seeded_board("decide")
     vote = board.new_id(board.do(cast.facilitator, C.OpenVote(kind="consensus", method="consent")))
     ada = cast.participants[0]
-    code = refused(board, ada, C.Cast(vote_id=vote, marks={PROPOSAL_KEY: 0}, reason="  "))
-    assert code is ErrorCode.INVALID
+    board.do(ada, C.Cast(vote_id=vote, marks={PROPOSAL_KEY: 0}, reason="  "))
+    assert board.session.votes[vote].ballots[ada] == Ballot({PROPOSAL_KEY: 0}, "")
+    assert ada in board.session.votes[vote].voters
     board.do(ada, C.Cast(vote_id=vote, marks={PROPOSAL_KEY: 0}, reason=" too costly "))
+    assert board.session.votes[vote].ballots[ada] == Ballot({PROPOSAL_KEY: 0}, "too costly")
+    board.do(ada, C.Cast(vote_id=vote, marks={PROPOSAL_KEY: 0}))
     assert board.session.votes[vote].ballots[ada] == Ballot({PROPOSAL_KEY: 0}, "too costly")
     board.do(cast.participants[1], C.Cast(vote_id=vote, marks={PROPOSAL_KEY: 2}))
     code = refused(board, ada, C.Cast(vote_id=vote, marks={PROPOSAL_KEY: 3}))
@@ -173,11 +176,12 @@ def test_consensus_needs_a_proposal_and_reveal_records_a_round() -> None:
     vote = board.new_id(board.do(fran, C.OpenVote(kind="consensus", method="fist")))
     the_vote = board.session.votes[vote]
     assert the_vote.statement == board.session.proposal.statement  # type: ignore[union-attr]
-    board.do(cast.participants[0], C.Cast(vote_id=vote, marks={PROPOSAL_KEY: 4}))
+    for member in (fran, *cast.participants):
+        board.do(member, C.Cast(vote_id=vote, marks={PROPOSAL_KEY: 4}))
     (reveal,) = board.do(fran, C.RevealVote(vote_id=vote))
     assert isinstance(reveal.body, E.VoteRevealed) and reveal.body.round is not None
     assert board.session.rounds == [reveal.body.round]
-    assert reveal.body.round.passed
+    assert reveal.body.round.passed and reveal.body.round.outcome == "passed"
 
 
 def test_baseline_stays() -> None:

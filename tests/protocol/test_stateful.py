@@ -10,6 +10,7 @@ from accord.protocol import codec, reducer, rules, views
 from accord.protocol import commands as C
 from accord.protocol import events as E
 from accord.protocol import limits as L
+from accord.protocol.ballots import answered
 from accord.protocol.errors import ErrorCode, Refusal
 from accord.protocol.messages import Welcome
 from accord.protocol.model import (
@@ -20,13 +21,14 @@ from accord.protocol.model import (
     Session,
     Vote,
 )
+from accord.protocol.partner import is_partner, may_see_ballots
 from accord.protocol.results import (
     all_ballots,
     cells,
-    consensus_round,
     dot_totals,
     need_split,
 )
+from accord.protocol.rounds import consensus_round
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -72,6 +74,9 @@ class SessionMachine(RuleBasedStateMachine):
         #: member id -> that member's client-side session.
         self.views: dict[str, Session] = {}
         self.late_joins = 0
+        #: vote id -> its criteria when first seen (they must never change).
+        self.frozen: dict[str, str] = {}
+        self.partner_checks = 0
 
     # ---- the relay's fan-out ------------------------------------------------------
 
@@ -208,12 +213,16 @@ class SessionMachine(RuleBasedStateMachine):
         server = self.board.session
         for vote in server.votes.values():
             ballots = list(vote.ballots.values())
-            assert vote.voters == sorted(vote.ballots)
+            complete = [m for m, b in vote.ballots.items() if answered(server, vote, b).complete]
+            assert vote.voters == sorted(complete)
             assert vote.anon_ballots == []  # the relay keeps ballots keyed, never anonymous rows
             expected = tally(server, vote, ballots)
-            for view in self.views.values():
+            for member_id, view in self.views.items():
                 seen = view.votes[vote.id]
-                if vote.results_visible:
+                hidden = is_partner(server, member_id) and not may_see_ballots(
+                    server.partner_view, vote.kind
+                )
+                if vote.results_visible and not hidden:
                     assert tally(view, seen, all_ballots(seen)) == expected
                     assert sorted(map(repr, all_ballots(seen))) == sorted(map(repr, ballots))
 
@@ -231,9 +240,72 @@ class SessionMachine(RuleBasedStateMachine):
                 assert server.members[member_id].role in ("facilitator", "participant")
                 check_ballot(vote, ballot.marks, ballot.reason)
 
+    @invariant()
+    def rounds_and_decisions_are_true(self) -> None:
+        """No round passed with a missing eligible voter; no decision without a passed round
+        unless it is marked as recorded without consensus."""
+        server = self.board.session
+        for round_ in server.rounds:
+            vote = server.votes[round_.vote_id]
+            if round_.outcome == "passed":
+                assert round_.passed and not round_.missing
+                assert set(vote.eligible) <= set(vote.ballots)
+            assert round_.passed == (round_.outcome == "passed")
+        by_number = {r.number: r for r in server.rounds}
+        decisions = [*server.superseded, *([server.decision] if server.decision else [])]
+        for decision in decisions:
+            if decision.without_consensus:
+                assert decision.round_number == 0 and decision.dissent.strip()
+                continue
+            basis = by_number[decision.round_number]
+            assert basis.outcome == "passed" and basis.option_id == decision.option_id
+            assert basis.statement.strip() == decision.statement.strip()
+        assert all(d.superseded_by for d in server.superseded)
+
+    @invariant()
+    def answers_keep_their_kind(self) -> None:
+        """A score vote's criteria never change after it opens, and every answer fits the
+        kind (gate: pass/fail; weighted: 0-5) of the criterion it was cast on."""
+        server = self.board.session
+        for vote in server.votes.values():
+            if vote.kind != "score":
+                continue
+            first = self.frozen.setdefault(vote.id, repr(vote.criteria))
+            assert repr(vote.criteria) == first
+            gates = {c.need_id: c.gate for c in vote.criteria}
+            for ballot in vote.ballots.values():
+                for key, value in ballot.marks.items():
+                    need_id = key.partition(":")[2]
+                    assert 0 <= value <= (1 if gates[need_id] else 5), (key, value)
+
+    @invariant()
+    def partner_sees_only_what_is_shared(self) -> None:
+        """The partner's view never holds a need not shared, a class, or ballots it may not see."""
+        server = self.board.session
+        pv = server.partner_view
+        for member_id, view in self.views.items():
+            if not is_partner(server, member_id):
+                continue
+            self.partner_checks += 1
+            for need in view.needs.values():
+                assert pv.all_needs or need.id in pv.shared_needs
+                assert pv.classes or need.settled is None
+            for vote in view.votes.values():
+                if not may_see_ballots(pv, vote.kind):
+                    assert vote.ballots == {} and vote.anon_ballots == []
+                assert all(pv.all_needs or n.id in pv.shared_needs for n in vote.needs)
+                if vote.kind in ("classify", "score") and not pv.all_needs:
+                    for ballot in [*vote.ballots.values(), *vote.anon_ballots]:
+                        for key in ballot.marks:
+                            assert key.rpartition(":")[2] in pv.shared_needs, key
+                assert pv.classes or vote.criteria == []
+            for round_ in view.rounds:
+                assert pv.stances or (round_.stances == [] and round_.objections == [])
+
     def teardown(self) -> None:
-        """The whole log replays to the relay's session."""
+        """The whole log replays to the relay's session (and the partner was checked)."""
         if hasattr(self, "board"):
+            assert self.partner_checks > 0
             replayed = reducer.replay(self.board.session.id, self.board.log)
             assert plain(replayed) == plain(self.board.session)
 
@@ -267,11 +339,14 @@ def tally(session: Session, vote: Vote, ballots: Sequence[object]) -> object:
         return {k: sorted(c.values) for k, c in table.items()}
     round_ = consensus_round(session, vote)
     values = [m[PROPOSAL_KEY] for m in marks]
+    everyone = not vote.eligible or set(vote.eligible) <= set(vote.ballots)
     if vote.method == "consent":
-        assert round_.passed == (bool(values) and CONSENT_OBJECT not in values)
+        blocked = CONSENT_OBJECT in values
         assert len(round_.objections) == values.count(CONSENT_OBJECT)
     else:
-        assert round_.passed == (bool(values) and min(values) >= 2)
+        blocked = bool(values) and min(values) < 2
+    assert round_.passed == (bool(values) and not blocked and everyone)
+    assert round_.outcome == ("blocked" if blocked else "passed" if round_.passed else "incomplete")
     return round_
 
 
@@ -292,8 +367,6 @@ def check_ballot(vote: Vote, marks: dict[str, int], reason: str) -> None:
         assert set(marks) == {PROPOSAL_KEY}
         top = 5 if vote.method == "fist" else 2
         assert 0 <= marks[PROPOSAL_KEY] <= top
-        if vote.method == "consent" and marks[PROPOSAL_KEY] == CONSENT_OBJECT:
-            assert reason.strip(), "an objection needs a reason"
 
 
 @pytest.mark.slow

@@ -38,7 +38,9 @@ def test_hidden_ballots_reach_only_their_caster() -> None:
         assert (body.member_id, body.ballot, body.anon_ballots) == (ada, None, None)
         view = views.project_session(board.session, other)
         assert view.votes[vote].ballots == {}
-        assert view.votes[vote].voters == [ada]
+        # One need of three: an incomplete ballot shows as progress, not as a vote.
+        assert view.votes[vote].voters == []
+        assert view.votes[vote].progress == {ada: 1}
     assert views.project_session(board.session, ada).votes[vote].ballots == {
         ada: Ballot(marks={need: 2})
     }
@@ -59,11 +61,13 @@ def test_reveal_shows_every_ballot_by_member() -> None:
 
 
 def test_live_votes_show_ballots_as_they_arrive() -> None:
-    """In an open (live) named vote every ballot goes to everyone at once."""
+    """In an open (live) named vote every ballot goes to every member (not the partner) at once."""
     board, cast, vote, need = _classify_board(hidden=False, anonymous=False)
     (event,) = board.do(cast.participants[0], C.Cast(vote_id=vote, marks={need: 1}))
-    for viewer in (cast.participants[1], cast.observer, cast.partner):
+    for viewer in (cast.participants[1], cast.observer):
         assert _sent(board, event, viewer).body == event.body
+    partner = _sent(board, event, cast.partner).body
+    assert isinstance(partner, E.BallotCast) and partner.ballot is None
 
 
 def test_anonymous_votes_asked_live_send_only_who_voted() -> None:

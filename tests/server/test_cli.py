@@ -143,7 +143,14 @@ async def _decided_session(data: Path) -> str:
         fac = await WireClient.create(relay.url, question="Partner with Acme?")
         await WireClient.join(relay.url, fac.secrets.participant_code, "Pat", "Sales")
         await fac.ok(C.SetPhase(phase="decide"))
-        await fac.ok(C.RecordDecision(option_id="baseline", statement="Stay as we are"))
+        await fac.ok(
+            C.RecordDecision(
+                option_id="baseline",
+                statement="Stay as we are",
+                dissent="Pat was not asked",
+                without_consensus=True,
+            )
+        )
         assert fac.welcome is not None
         return fac.welcome.session_id
 

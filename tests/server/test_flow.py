@@ -104,6 +104,7 @@ async def test_four_phases_end_to_end(relay: Relay) -> None:
             rationale="Fastest path",
             dissent="Bo: lock-in risk",
             review_date="2027-06-30",
+            without_consensus=True,  # Bo objected, so no round passed
         )
     )
     await fac.ok(C.CloseSession())

@@ -178,7 +178,8 @@ async def test_three_apps_reach_a_recorded_decision(relay: Any, h: Any, tmp_path
         assert section in record, section
     for fact in ("Lower fees", "Total cost within budget", "Partner with PayCo"):
         assert fact in record
-    assert "fist-of-five: passed" in record
+    assert "### Round 1: Partner with PayCo, passed" in record
+    assert "- Method: fist-of-five" in record
     assert saved.read_text(encoding="utf-8").startswith("# Decision record")
     for conn in conns:
         await conn.close()

@@ -14,7 +14,8 @@ from accord.protocol.model import (
     PROPOSAL_KEY,
     Vote,
 )
-from accord.protocol.results import FIST_BLOCK_BELOW, ranking
+from accord.protocol.results import ranking
+from accord.protocol.rounds import FIST_BLOCK_BELOW
 from accord.tui.context import Context
 from accord.tui.guide import vote_progress, voters
 from accord.tui.messages import Submit
