@@ -47,7 +47,9 @@ def hostile_session() -> Board:
     board.do(fran, C.EditNeed(need_id=needs[1], text=flat(HOSTILE[5]), why=HOSTILE[3]))
     board.do(fran, C.SetPhase(phase="options"))
     option = board.new_id(
-        board.do(ada, C.AddOption(kind="other", title=flat(HOSTILE[3])[:200], description=HOSTILE[4]))
+        board.do(
+            ada, C.AddOption(kind="other", title=flat(HOSTILE[3])[:200], description=HOSTILE[4])
+        )
     )
     board.do(bo, C.AddNote(option_id=option, text=HOSTILE[2]))
     vote = board.new_id(board.do(fran, C.OpenVote(kind="score", hidden=False)))
