@@ -7,6 +7,6 @@ so the relay server and every client apply events with exactly the same code.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 __all__ = ["PROTOCOL_VERSION", "__version__"]

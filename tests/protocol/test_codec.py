@@ -312,7 +312,7 @@ def test_list_items_are_named_by_index() -> None:
     exc = refusal(
         frame(
             t="welcome",
-            v=1,
+            v=PROTOCOL_VERSION,
             session_id="s1",
             member_id="m1",
             role="participant",
@@ -338,7 +338,7 @@ def test_nested_snapshot_fields_are_named_by_path() -> None:
     exc = refusal(
         frame(
             t="welcome",
-            v=1,
+            v=PROTOCOL_VERSION,
             session_id="s1",
             member_id="m1",
             role="participant",
@@ -370,30 +370,32 @@ def test_nested_snapshot_fields_are_named_by_path() -> None:
 )
 def test_command_field_errors(command: dict[str, Any], code: ErrorCode, message: str) -> None:
     """Missing, mistyped and out-of-choice command fields are named with what was expected."""
-    exc = refusal(frame(t="cmd", v=1, op="op1", c={"k": "add_card", **command}))
+    exc = refusal(frame(t="cmd", v=PROTOCOL_VERSION, op="op1", c={"k": "add_card", **command}))
     assert (exc.code, exc.message) == (code, message)
 
 
 def test_numbers_are_range_and_type_checked() -> None:
     """Ints are range-checked, bools are not ints, and NaN is no float."""
-    exc = refusal(frame(t="cmd", v=1, op="o", c={"k": "start_timer", "seconds": 0}))
+    exc = refusal(frame(t="cmd", v=PROTOCOL_VERSION, op="o", c={"k": "start_timer", "seconds": 0}))
     assert exc.message == f"c.seconds: expected int from 1 to {L.MAX_TIMER_SECONDS}"
-    assert refusal(frame(t="ping", v=1, n=True)).message == "n: expected int"
-    assert refusal(frame(t="ping", v=1, n=1.0)).message == "n: expected int"
-    exc = refusal(frame(t="pong", v=1, n=1, server_time=math.nan), codec.decode_server)
+    assert refusal(frame(t="ping", v=PROTOCOL_VERSION, n=True)).message == "n: expected int"
+    assert refusal(frame(t="ping", v=PROTOCOL_VERSION, n=1.0)).message == "n: expected int"
+    exc = refusal(
+        frame(t="pong", v=PROTOCOL_VERSION, n=1, server_time=math.nan), codec.decode_server
+    )
     assert exc.code is ErrorCode.BAD_MESSAGE
     assert exc.message.startswith("server_time: expected")
 
 
 def test_missing_op_is_named() -> None:
     """A command frame without an op id is refused naming ``op``."""
-    exc = refusal(frame(t="cmd", v=1, c={"k": "set_ready", "ready": True}))
+    exc = refusal(frame(t="cmd", v=PROTOCOL_VERSION, c={"k": "set_ready", "ready": True}))
     assert (exc.code, exc.message) == (ErrorCode.BAD_MESSAGE, "op: missing")
 
 
 def test_unknown_command_kind_is_unknown_type() -> None:
     """An unknown command kind is ``unknown_type`` at ``c.k``."""
-    exc = refusal(frame(t="cmd", v=1, op="o", c={"k": "launch_rockets"}))
+    exc = refusal(frame(t="cmd", v=PROTOCOL_VERSION, op="o", c={"k": "launch_rockets"}))
     assert exc.code is ErrorCode.UNKNOWN_TYPE
     assert exc.message == "c.k: unknown kind 'launch_rockets'"
 
@@ -401,7 +403,9 @@ def test_unknown_command_kind_is_unknown_type() -> None:
 def test_too_many_items_is_limit() -> None:
     """A list over its cap is refused with ``limit``."""
     marks = {f"c{i}": 1 for i in range(L.MAX_MARKS + 1)}
-    exc = refusal(frame(t="cmd", v=1, op="o", c={"k": "cast", "vote_id": "v1", "marks": marks}))
+    exc = refusal(
+        frame(t="cmd", v=PROTOCOL_VERSION, op="o", c={"k": "cast", "vote_id": "v1", "marks": marks})
+    )
     assert exc.code is ErrorCode.LIMIT
     assert exc.message == f"c.marks: expected at most {L.MAX_MARKS} entries, got {L.MAX_MARKS + 1}"
 
@@ -439,13 +443,13 @@ def test_big_welcome_within_server_limit_decodes() -> None:
 
 def test_text_frames_are_bad_frame() -> None:
     """A str (a websocket text frame) instead of bytes is ``bad_frame``."""
-    exc = refusal('{"t": "ping", "v": 1}')
+    exc = refusal('{"t": "ping", "v": 2}')
     assert exc.code is ErrorCode.BAD_FRAME
     assert exc.message == "frame: expected binary msgpack, got text"
     assert refusal("", codec.decode_server).code is ErrorCode.BAD_FRAME
 
 
-@pytest.mark.parametrize("version", [0, 2, "1", 1.0, True, None, [1]])
+@pytest.mark.parametrize("version", [0, 1, 3, "2", 2.0, True, None, [2]])
 def test_wrong_version_is_version(version: Any) -> None:
     """Any ``v`` other than the integer protocol version is refused with ``version``."""
     exc = refusal(frame(t="ping", v=version, n=1))
@@ -461,7 +465,7 @@ def test_missing_version_is_version() -> None:
 @pytest.mark.parametrize("kind", ["nope", "welcome", 7, None])
 def test_unknown_type_is_unknown_type(kind: Any) -> None:
     """An unknown ``t`` (or a server type sent to the relay) is ``unknown_type``."""
-    exc = refusal(frame(t=kind, v=1))
+    exc = refusal(frame(t=kind, v=PROTOCOL_VERSION))
     assert exc.code is ErrorCode.UNKNOWN_TYPE
     assert exc.message.startswith("t: unknown message type")
 
@@ -484,7 +488,9 @@ def test_client_types_are_unknown_to_the_client_decoder() -> None:
 )
 def test_non_plain_msgpack_is_bad_frame(value: Any, needle: str) -> None:
     """Ext types, timestamps, binary values and non-str keys are ``bad_frame``."""
-    data = msgpack.packb({"t": "ping", "v": 1, "n": 0, "x": value}, use_bin_type=True)
+    data = msgpack.packb(
+        {"t": "ping", "v": PROTOCOL_VERSION, "n": 0, "x": value}, use_bin_type=True
+    )
     exc = refusal(data)
     assert exc.code is ErrorCode.BAD_FRAME
     assert needle in exc.message
@@ -508,29 +514,38 @@ def test_nesting_at_the_limit_is_allowed() -> None:
         return inner
 
     # The frame map is level 0, so its field holding MAX_DEPTH - 1 lists puts nil at MAX_DEPTH.
-    assert codec.decode_client(frame(t="ping", v=1, n=0, x=nested(L.MAX_DEPTH - 1))) == Ping()
-    assert refusal(frame(t="ping", v=1, n=0, x=nested(L.MAX_DEPTH))).code is ErrorCode.BAD_FRAME
+    assert (
+        codec.decode_client(frame(t="ping", v=PROTOCOL_VERSION, n=0, x=nested(L.MAX_DEPTH - 1)))
+        == Ping()
+    )
+    assert (
+        refusal(frame(t="ping", v=PROTOCOL_VERSION, n=0, x=nested(L.MAX_DEPTH))).code
+        is ErrorCode.BAD_FRAME
+    )
 
 
 def test_non_map_frames_and_garbage() -> None:
     """A non-map frame is ``bad_message``; trailing bytes and bad UTF-8 are ``bad_frame``."""
     assert refusal(msgpack.packb([1, 2])).code is ErrorCode.BAD_MESSAGE
-    assert refusal(msgpack.packb({"t": "ping", "v": 1}) + b"\x00").code is ErrorCode.BAD_FRAME
+    assert (
+        refusal(msgpack.packb({"t": "ping", "v": PROTOCOL_VERSION}) + b"\x00").code
+        is ErrorCode.BAD_FRAME
+    )
     assert refusal(b"\xa2\xff\xfe").code is ErrorCode.BAD_FRAME
     assert refusal(b"").code is ErrorCode.BAD_FRAME
 
 
 def test_unknown_fields_are_ignored() -> None:
     """Fields a decoder does not know are ignored, so newer peers can add optional fields."""
-    assert codec.decode_client(frame(t="ping", v=1, n=4, later="x")) == Ping(n=4)
+    assert codec.decode_client(frame(t="ping", v=PROTOCOL_VERSION, n=4, later="x")) == Ping(n=4)
 
 
 def test_huge_offending_values_give_short_messages() -> None:
     """An error about a huge value still fits in an error frame."""
     for data in (
-        frame(t="x" * 60_000, v=1),
+        frame(t="x" * 60_000, v=PROTOCOL_VERSION),
         frame(t="ping", v="y" * 60_000),
-        frame(t="cmd", v=1, op="o", c={"k": "z" * 60_000}),
+        frame(t="cmd", v=PROTOCOL_VERSION, op="o", c={"k": "z" * 60_000}),
     ):
         exc = refusal(data)
         assert len(exc.message) <= MESSAGE_CHARS
@@ -548,9 +563,13 @@ def test_error_codes_travel_as_their_names() -> None:
 
 def test_presence_and_ack_defaults() -> None:
     """Optional fields may be left out and take their documented defaults."""
-    assert codec.decode_server(frame(t="ack", v=1, op="o", seq=3)) == Ack(op="o", seq=3)
-    assert codec.decode_server(frame(t="presence", v=1, member_id="m2", online=True)) == Presence(
-        member_id="m2", online=True
+    assert codec.decode_server(frame(t="ack", v=PROTOCOL_VERSION, op="o", seq=3)) == Ack(
+        op="o", seq=3
     )
-    assert codec.decode_server(frame(t="pong", v=1)) == Pong()
-    assert codec.decode_client(frame(t="hello", v=1, code="abcd")) == Hello(code="abcd")
+    assert codec.decode_server(
+        frame(t="presence", v=PROTOCOL_VERSION, member_id="m2", online=True)
+    ) == Presence(member_id="m2", online=True)
+    assert codec.decode_server(frame(t="pong", v=PROTOCOL_VERSION)) == Pong()
+    assert codec.decode_client(frame(t="hello", v=PROTOCOL_VERSION, code="abcd")) == Hello(
+        code="abcd"
+    )

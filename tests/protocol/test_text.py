@@ -197,7 +197,12 @@ def test_lone_surrogates_are_refused_naming_the_field(name: str) -> None:
 def test_surrogates_on_the_wire_are_invalid_utf8() -> None:
     """Encoded surrogates are not UTF-8, so the frame is refused before any field is read."""
     data = msgpack.packb(
-        {"t": "cmd", "v": 1, "op": "o1", "c": {"k": "add_card", "lane": "value", "text": "\ud800"}},
+        {
+            "t": "cmd",
+            "v": PROTOCOL_VERSION,
+            "op": "o1",
+            "c": {"k": "add_card", "lane": "value", "text": "\ud800"},
+        },
         unicode_errors="surrogatepass",
     )
     with pytest.raises(ProtocolError) as info:
@@ -207,7 +212,7 @@ def test_surrogates_on_the_wire_are_invalid_utf8() -> None:
 
 def test_frame_type_with_control_characters_is_bad_message() -> None:
     """A ``t`` holding an escape sequence is refused as bad_message naming ``t``."""
-    data = msgpack.packb({"t": "\x1b]0;owned\x07", "v": 1})
+    data = msgpack.packb({"t": "\x1b]0;owned\x07", "v": PROTOCOL_VERSION})
     with pytest.raises(ProtocolError) as info:
         codec.decode_client(data)
     assert info.value.code is ErrorCode.BAD_MESSAGE
@@ -257,7 +262,7 @@ def test_visible_printable_and_tidy() -> None:
 
 def test_scrub_makes_stored_values_decodable() -> None:
     """Scrubbing a plain tree replaces refused characters so a strict decode passes."""
-    plain = {"t": "error", "v": 1, "code": "invalid", "message": "x\x1b[2J\u202e"}
+    plain = {"t": "error", "v": PROTOCOL_VERSION, "code": "invalid", "message": "x\x1b[2J\u202e"}
     fixed = text.scrub(plain, multiline=False)
     assert fixed["message"] == "x\ufffd[2J\ufffd"
     assert codec.decode_server(msgpack.packb(fixed)) == Error(
