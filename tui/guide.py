@@ -27,10 +27,19 @@ VOTE_NAMES = {
 }
 
 
+#: Put after the name of a member the facilitator removed, wherever names show.
+REMOVED_MARK = " (removed)"
+
+
+def display_name(member: Member) -> str:
+    """A member's name as the board shows it: marked when the facilitator removed them."""
+    return member.name + (REMOVED_MARK if member.removed else "")
+
+
 def name_of(session: Session, member_id: str) -> str:
     """A member's display name, or a placeholder for someone this view does not know."""
     member = session.members.get(member_id)
-    return member.name if member else "someone"
+    return display_name(member) if member else "someone"
 
 
 def clock(seconds: float) -> str:
@@ -147,9 +156,12 @@ def notice_for(session: Session, event: E.Event, me: str) -> tuple[str, Severity
         if need is not None and need.author == me:
             return f"Your need was settled as {CLASS_TITLES[body.cls]}.", "information"
     if isinstance(body, E.MemberRemoved):
+        if body.member_id == me:
+            return None  # the board says goodbye in its own words
         removed = session.members.get(body.member_id)
         return (
-            f"{removed.name if removed else 'A member'} was removed from the session.",
+            f"{removed.name if removed else 'A member'} was removed from the session; "
+            "what they added stays.",
             "information",
         )
     if isinstance(body, E.CodesRotated):
