@@ -10,7 +10,8 @@ from accord.protocol.commands import AddCard, SetReady
 from accord.protocol.errors import CloseCode
 from accord.protocol.messages import Create, Hello
 from accord.tui.app import AccordApp
-from accord.tui.cli_support import CliError, connect
+from accord.tui.cli_support import CliError, connect, member_codes, remember
+from accord.tui.config import KeyStore
 from accord.tui.dialogs.confirm import ConfirmDialog
 from accord.tui.dialogs.farewell import FarewellScreen
 from accord.tui.dialogs.invite import InviteScreen
@@ -130,14 +131,18 @@ async def test_the_facilitator_cannot_pick_themselves(relay: Any, h: Any) -> Non
 
 
 @pytest.mark.slow
-async def test_new_codes_show_in_invite_and_the_old_code_is_refused(relay: Any, h: Any) -> None:
-    """K then y rotates the codes: the invite shows the new ones; the old code is refused.
+async def test_new_codes_show_in_invite_are_saved_and_the_old_code_is_refused(
+    relay: Any, h: Any
+) -> None:
+    """K then y rotates the codes: invite shows new ones, saved for resume; old code refused.
 
-    Priya, already in, keeps her seat; a join with the new code works.
+    Priya, already in, keeps her seat and her saved token; a join with the new code works.
     """
     fac, priya = await session_of_two(relay)
     assert fac.secrets is not None and fac.session is not None
     old = fac.secrets
+    remember(fac, relay.url, False, member_codes(fac))
+    remember(priya, relay.url, False, {})
     app = AccordApp(fac, cursor_blink=False, server_label=relay.url)
     async with app.run_test(size=(100, 30)) as pilot:
         await h.until(pilot, lambda: app.board.ctx is not None)
@@ -155,6 +160,10 @@ async def test_new_codes_show_in_invite_and_the_old_code_is_refused(relay: Any, 
         await pilot.press("i")  # invite again: the new codes
         assert isinstance(app.screen, InviteScreen)
         assert new.observer_code in dialog_text(app)
+    saved = {m.member_id: m for m in KeyStore().load()}
+    assert saved[fac.member_id].codes == member_codes(fac)
+    assert saved[fac.member_id].token == fac.token
+    assert saved[priya.member_id].token == priya.token and not saved[priya.member_id].codes
     late = Connection(relay.url, Hello(code=old.participant_code, name="Late"))
     with pytest.raises(CliError) as refused:
         await connect(late)
@@ -163,5 +172,8 @@ async def test_new_codes_show_in_invite_and_the_old_code_is_refused(relay: Any, 
     await connect(kim)
     assert kim.role == "participant"
     await priya.send(SetReady(True))  # Priya keeps her seat
-    for conn in (kim, priya, fac):
+    back = Connection(relay.url, Hello(token=saved[priya.member_id].token))
+    await connect(back)  # and her saved token still resumes
+    assert back.member_id == priya.member_id
+    for conn in (back, kim, priya, fac):
         await conn.close()

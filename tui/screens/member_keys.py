@@ -12,7 +12,9 @@ from typing import ClassVar
 
 from accord.client import Client, Outgoing
 from accord.protocol.commands import Command, RemoveMember, RotateCodes
+from accord.protocol.messages import Secrets
 from accord.protocol.permissions import refusal
+from accord.tui.config import ConfigError, KeyStore
 from accord.tui.context import Context
 from accord.tui.dialogs.confirm import ConfirmDialog
 from accord.tui.dialogs.farewell import FarewellScreen
@@ -36,6 +38,15 @@ REMOVED_DETAIL = (
     "was a mistake, ask the facilitator for a join code."
 )
 NEW_CODES_NOTE = "These codes are new: the old ones no longer work."
+
+
+def codes_of(secrets: Secrets) -> dict[str, str]:
+    """The join codes as the key store keeps them, by role."""
+    return {
+        "participant": secrets.participant_code,
+        "partner": secrets.partner_code,
+        "observer": secrets.observer_code,
+    }
 
 
 def sentence(reason: str) -> str:
@@ -194,11 +205,25 @@ class MemberKeys(DialogHost):
             secrets = self.conn.secrets
             if secrets is None:
                 return
+            self._save_codes(secrets)
             note = f"{NEW_CODES_NOTE} {self.invite_note}".strip()
             self.app.push_screen(InviteScreen(secrets, self.server_label, note, self.resumable))
         elif isinstance(out.command, RemoveMember) and self.ctx is not None:
             name = self._member_name(out.command.member_id)
             self.notify(f"{name} is out of the session; what they added stays.")
+
+    def _save_codes(self, secrets: Secrets) -> None:
+        """Keep the new codes where ``accord resume`` and ``i`` read them."""
+        session = self.conn.session
+        if not self.resumable or session is None:
+            return
+        try:
+            KeyStore().update_codes(session.id, self.conn.member_id, codes_of(secrets))
+        except (OSError, ConfigError) as exc:
+            self.notify(
+                f"The new codes are shown but could not be saved for accord resume: {exc}",
+                severity="warning",
+            )
 
     # ---- removed -----------------------------------------------------------------------
 
