@@ -177,3 +177,27 @@ async def test_new_codes_show_in_invite_are_saved_and_the_old_code_is_refused(
     assert back.member_id == priya.member_id
     for conn in (back, kim, priya, fac):
         await conn.close()
+
+
+async def test_budget_warning_reaches_the_facilitator_as_one_calm_line(
+    relay_factory: Any, h: Any
+) -> None:
+    """Near its event budget the relay warns; the facilitator's board says so once, calmly."""
+    relay = await relay_factory(max_session_events=100, rate_limit=1000.0, rate_burst=200)
+    fac, priya = await session_of_two(relay)
+    apps = [AccordApp(fac, cursor_blink=False), AccordApp(priya, cursor_blink=False)]
+    async with apps[0].run_test(size=(100, 30)) as fp, apps[1].run_test(size=(100, 30)) as pp:
+        assert fac.session is not None
+        ready = False
+        while fac.session.seq < 82:  # the warning comes at 80% of 100 events
+            ready = not ready
+            await priya.send(SetReady(ready))
+        await h.until(fp, lambda: any("Heads-up from the relay" in t for t in toasts(apps[0])))
+        lines = [t for t in toasts(apps[0]) if "Heads-up" in t]
+        assert len(lines) == 1 and "80%" in lines[0] and "Everything is saved" in lines[0]
+        severities = [n.severity for n in apps[0]._notifications if "Heads-up" in n.message]
+        assert severities == ["information"]
+        await pp.pause()
+        assert not any("Heads-up" in t for t in toasts(apps[1]))
+    await priya.close()
+    await fac.close()
