@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from accord.client import Connection
-from accord.protocol.commands import AddCard, SetReady
+from accord.protocol.commands import AddCard, RemoveMember, SetReady
 from accord.protocol.errors import CloseCode
 from accord.protocol.messages import Create, Hello
 from accord.tui.app import AccordApp
@@ -16,6 +16,8 @@ from accord.tui.dialogs.confirm import ConfirmDialog
 from accord.tui.dialogs.farewell import FarewellScreen
 from accord.tui.dialogs.invite import InviteScreen
 from accord.tui.dialogs.members import MembersDialog
+from accord.tui.guide import name_of
+from accord.tui.widgets.decide import DecidePanel
 from accord.tui.widgets.sidebar import MemberList
 from textual.widgets import OptionList, Static
 
@@ -201,3 +203,20 @@ async def test_budget_warning_reaches_the_facilitator_as_one_calm_line(
         assert not any("Heads-up" in t for t in toasts(apps[1]))
     await priya.close()
     await fac.close()
+
+
+async def test_a_removed_member_is_marked_wherever_names_show(
+    board: Any, preview: Any, h: Any
+) -> None:
+    """After Marco is removed, the sidebar, the round's answer list and need authors say so."""
+    b = board("decide")
+    b.do("Fay", RemoveMember(member_id=b.ids["Marco"]))
+    app = preview(b, "Fay")
+    async with app.run_test(size=(120, 36)):
+        sidebar = h.widget_text(app.board.query_one(MemberList))
+        assert "Marco (removed)" in sidebar and "4/4 here" in sidebar
+        assert "Marco (removed)" in h.widget_text(app.board.query_one(DecidePanel))
+    view = b.view("Priya")
+    marco_need = next(n for n in view.needs.values() if n.author == b.ids["Marco"])
+    assert name_of(view, marco_need.author) == "Marco (removed)"
+    assert name_of(view, b.ids["Priya"]) == "Priya"
