@@ -17,6 +17,7 @@ from accord.tui.dialogs.farewell import FarewellScreen
 from accord.tui.dialogs.invite import InviteScreen
 from accord.tui.dialogs.members import MembersDialog
 from accord.tui.guide import name_of
+from accord.tui.palette import BoardCommands
 from accord.tui.widgets.decide import DecidePanel
 from accord.tui.widgets.sidebar import MemberList
 from textual.widgets import OptionList, Static
@@ -220,3 +221,17 @@ async def test_a_removed_member_is_marked_wherever_names_show(
     marco_need = next(n for n in view.needs.values() if n.author == b.ids["Marco"])
     assert name_of(view, marco_need.author) == "Marco (removed)"
     assert name_of(view, b.ids["Priya"]) == "Priya"
+
+
+async def test_palette_and_help_offer_the_membership_keys_by_role(board: Any, preview: Any) -> None:
+    """The facilitator finds People and New join codes by name; a participant only People."""
+    b = board("options")
+    for viewer, codes in (("Fay", True), ("Priya", False)):
+        app = preview(b, viewer)
+        async with app.run_test(size=(120, 36)):
+            provider = BoardCommands(app.board)
+            names = {str(hit.text) async for hit in provider.discover()}
+            assert "People" in names
+            assert ("New join codes" in names) is codes
+            _, board_keys = app.board.key_help()
+            assert ("K" in {k.key for k in board_keys}) is codes
