@@ -92,11 +92,21 @@ class Outgoing:
 
 
 class ConnectionFailed(Exception):
-    """The connection stopped for good: bad code or key, unreachable relay, wrong URL."""
+    """The connection stopped for good: bad code or key, unreachable relay, wrong URL.
 
-    def __init__(self, reason: str) -> None:
+    ``close_code`` is the relay's close code when a close ended it (0 otherwise):
+    ``CloseCode.MEMBER_REMOVED`` tells a board to say goodbye, not to offer a retry.
+    """
+
+    def __init__(self, reason: str, close_code: int = 0) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.close_code = close_code
+
+    @property
+    def removed(self) -> bool:
+        """True when the facilitator removed this member from the session."""
+        return self.close_code == CloseCode.MEMBER_REMOVED
 
 
 class CommandFailed(Exception):

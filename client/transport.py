@@ -350,7 +350,9 @@ class Connection:
                     code = exc.rcvd.code if exc.rcvd is not None else None
                     if code is not None and code in FATAL_CLOSE_CODES:
                         reason = (exc.rcvd.reason if exc.rcvd else "") or FATAL_CLOSE_CODES[code]
-                        raise ConnectionFailed(reason) from None
+                        if code == CloseCode.MEMBER_REMOVED:  # the protocol fixes its meaning
+                            reason = FATAL_CLOSE_CODES[code]
+                        raise ConnectionFailed(reason, code) from None
                     why = "the relay shut down" if code == CloseCode.GOING_AWAY else "link lost"
                     self._lost(why)
                     continue

@@ -228,7 +228,7 @@ class ClientHandler:
     async def _join(self, message: Hello) -> None:
         grant = await self._credential(message.code)
         if grant is None or grant.member_id:
-            self._failed_join("this join code is not known here")
+            self._failed_join("this join code is not known here; ask the facilitator for a new one")
             return
         if not message.name.strip():
             self.metrics.rejected.labels("bad_hello").inc()

@@ -20,3 +20,12 @@ def test_performance_summary_counts_its_results_table() -> None:
         int(summary.group(1)),
         int(summary.group(2)),
     )
+
+
+def test_readme_points_to_the_ops_guide_for_settings() -> None:
+    """The README links the ops guide's settings table instead of keeping a copy that goes stale."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ops = (ROOT / "docs" / "ops.md").read_text(encoding="utf-8")
+    assert "| setting | default |" in ops and "### Configuration" in ops
+    assert "| setting | default |" not in readme
+    assert "docs/ops.md#configuration" in readme

@@ -152,6 +152,21 @@ class KeyStore:
         items.insert(0, membership)
         self._write([asdict(m) for m in items])
 
+    def update_codes(self, session_id: str, member_id: str, codes: dict[str, str]) -> bool:
+        """Replace the join codes kept with one membership (after a rotation); False if none.
+
+        Raises:
+            ConfigError: the file cannot be read.
+            OSError: it cannot be written.
+        """
+        items = self.load()
+        found = [m for m in items if (m.session_id, m.member_id) == (session_id, member_id)]
+        if not found:
+            return False
+        found[0].codes = dict(codes)
+        self._write([asdict(m) for m in items])
+        return True
+
     def find(self, session: str = "") -> Membership | None:
         """The latest membership, or the one whose session id starts with ``session``."""
         for m in self.load():

@@ -15,6 +15,7 @@ from accord.protocol.model import (
     Session,
     Vote,
 )
+from accord.protocol.permissions import is_facilitator
 from accord.protocol.results import criteria, dots_used
 
 Severity = Literal["information", "warning", "error"]
@@ -27,10 +28,19 @@ VOTE_NAMES = {
 }
 
 
+#: Put after the name of a member the facilitator removed, wherever names show.
+REMOVED_MARK = " (removed)"
+
+
+def display_name(member: Member) -> str:
+    """A member's name as the board shows it: marked when the facilitator removed them."""
+    return member.name + (REMOVED_MARK if member.removed else "")
+
+
 def name_of(session: Session, member_id: str) -> str:
     """A member's display name, or a placeholder for someone this view does not know."""
     member = session.members.get(member_id)
-    return member.name if member else "someone"
+    return display_name(member) if member else "someone"
 
 
 def clock(seconds: float) -> str:
@@ -147,24 +157,39 @@ def notice_for(session: Session, event: E.Event, me: str) -> tuple[str, Severity
         if need is not None and need.author == me:
             return f"Your need was settled as {CLASS_TITLES[body.cls]}.", "information"
     if isinstance(body, E.MemberRemoved):
+        if body.member_id == me:
+            return None  # the board says goodbye in its own words
         removed = session.members.get(body.member_id)
         return (
-            f"{removed.name if removed else 'A member'} was removed from the session.",
+            f"{removed.name if removed else 'A member'} was removed from the session; "
+            "what they added stays.",
             "information",
         )
     if isinstance(body, E.CodesRotated):
         return "The facilitator issued new join codes; the old ones no longer work.", "information"
     if isinstance(body, E.BudgetWarned):
-        what = "events" if body.budget == "events" else "board size"
-        share = round(100 * body.used / max(body.limit, 1))
-        return (
-            f"The relay says this session has used {share}% of its {what} budget;"
-            " wrap up and close it soon.",
-            "warning",
-        )
+        if not is_facilitator(session, me):
+            return None  # only the facilitator can act on it
+        return budget_notice(body), "information"
     if isinstance(body, E.CardDeleted | E.NeedDeleted | E.OptionDeleted):
         return f"{who} deleted an item.", "information"
     return None
+
+
+def budget_notice(warning: E.BudgetWarned) -> str:
+    """The facilitator's calm line for a relay's budget warning (numbers only, no relay text)."""
+    limit = max(warning.limit, 1)
+    share = min(100, round(100 * warning.used / limit))
+    if warning.budget == "events":
+        what = f"the changes a session may hold ({warning.used:,} of {limit:,})"
+    else:
+        mib = 1024 * 1024
+        used, most = warning.used / mib, limit / mib
+        what = f"the board size a session may have ({used:.1f} of {most:.1f} MiB)"
+    return (
+        f"Heads-up from the relay: this session has used {share}% of {what}. "
+        "Everything is saved; plan to record the decision and close the session before it fills."
+    )
 
 
 #: What each phase asks, for the help screen.

@@ -48,3 +48,20 @@ def test_keys_file_is_private_and_finds_sessions() -> None:
     older = store.find("s1")
     assert older is not None and older.token == "tok1"
     assert store.find("zz") is None
+
+
+def test_new_codes_replace_only_that_memberships_codes() -> None:
+    """``update_codes`` swaps one membership's codes, keeps its token and the file private."""
+    store = KeyStore()
+    codes = {"participant": "old-p", "partner": "old-x", "observer": "old-o"}
+    store.remember(
+        Membership("s1aaa", "ws://h:1", "key1", "m1", "facilitator", "Ada", "Q?", codes=codes)
+    )
+    store.remember(Membership("s1aaa", "ws://h:1", "tok2", "m2", "participant", "Bo", "Q?"))
+    new = {"participant": "new-p", "partner": "new-x", "observer": "new-o"}
+    assert store.update_codes("s1aaa", "m1", new)
+    assert not store.update_codes("s1aaa", "m9", new)
+    saved = {m.member_id: m for m in store.load()}
+    assert saved["m1"].codes == new and saved["m1"].token == "key1"
+    assert saved["m2"].codes == {} and saved["m2"].token == "tok2"
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600

@@ -7,7 +7,7 @@ from typing import Any
 
 from accord.protocol import events as E
 from accord.protocol.model import PhaseVisit
-from accord.tui.guide import clock, notice_for, task_line
+from accord.tui.guide import budget_notice, clock, notice_for, task_line
 
 
 def test_task_line_follows_phase_vote_and_role(board: Callable[[str], Any]) -> None:
@@ -35,3 +35,30 @@ def test_clock_formats_minutes_and_hours() -> None:
     assert clock(65) == "01:05"
     assert clock(3725) == "1:02:05"
     assert clock(-3) == "00:00"
+
+
+def test_budget_warning_is_a_calm_line_for_the_facilitator_only(
+    board: Callable[[str], Any],
+) -> None:
+    """A relay's budget warning is plain numbers and words for the facilitator, nothing for others.
+
+    Odd numbers from a relay that is not accord's (used above the limit, a zero
+    limit) still give a share between 0 and 100.
+    """
+    b = board("learn")
+    warned = E.Event(
+        seq=99,
+        at=b.now,
+        by="relay",
+        body=E.BudgetWarned(budget="events", used=80_000, limit=100_000),
+    )
+    notice = notice_for(b.view("Fay"), warned, b.ids["Fay"])
+    assert notice is not None
+    text, severity = notice
+    assert severity == "information"
+    assert "80%" in text and "80,000 of 100,000" in text and "Everything is saved" in text
+    assert notice_for(b.view("Priya"), warned, b.ids["Priya"]) is None
+    assert notice_for(b.view("Jon"), warned, b.ids["Jon"]) is None
+    size = E.BudgetWarned(budget="bytes", used=4 * 1024 * 1024, limit=0)
+    assert "100%" in budget_notice(size) and "MiB" in budget_notice(size)
+    assert text.isprintable()

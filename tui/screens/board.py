@@ -161,6 +161,8 @@ class BoardScreen(BoardKeys):
                 severity="warning",
             )
         elif state.kind == "offline" and state.reason not in ("closed", ""):
+            if self.farewell_shown:
+                return  # the final message already says why
             self.notify(f"Offline: {state.reason}", severity="error", timeout=30)
 
     def on_command_updated(self, message: CommandUpdated) -> None:
@@ -169,6 +171,7 @@ class BoardScreen(BoardKeys):
         if out.state == "failed":
             self.failed = [*self.failed[-4:], (time.monotonic(), out)]
             self.notify(f"Not done: {out.reason}", severity="error")
+        self.command_settled(out)
         self.show_link()
 
     def on_notified(self, message: Notified) -> None:
@@ -176,8 +179,10 @@ class BoardScreen(BoardKeys):
         self.notify(message.text, severity=message.severity)
 
     def on_connection_ended(self, message: ConnectionEnded) -> None:
-        """The connection stopped for good."""
+        """The connection stopped for good (removed: the final message, then the board ends)."""
         self.show_link()
+        if self.conn.failure is not None and self.conn.failure.removed:
+            self.say_farewell()
 
     def on_task_failed(self, message: TaskFailed) -> None:
         """The network worker died on a bug: say so, never keep showing "connected"."""
@@ -220,6 +225,8 @@ class BoardScreen(BoardKeys):
         if ctx is None:
             return
         self.ctx = ctx
+        if ctx.member is not None and ctx.member.removed:
+            self.say_farewell()
         for part in self.query(BoardPart):
             if not isinstance(part, LinkBox):
                 part.show(ctx)

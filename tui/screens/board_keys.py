@@ -32,7 +32,7 @@ from accord.tui.dialogs.prompt import TextPrompt
 from accord.tui.dialogs.timer_dialog import TimerDialog
 from accord.tui.dialogs.vote_dialog import OpenVoteDialog
 from accord.tui.guide import PHASE_HELP, VOTE_NAMES
-from accord.tui.screens.dialog_host import DialogHost
+from accord.tui.screens.member_keys import MEMBER_ACTIONS, MemberKeys
 from accord.tui.widgets.base import BoardPart
 from textual.binding import Binding, BindingType
 
@@ -58,7 +58,7 @@ PHASE_KEYS = Binding.Group("Phase")
 VOTE_KEYS = Binding.Group("Vote")
 
 
-class BoardKeys(DialogHost):
+class BoardKeys(MemberKeys):
     """The board screen's bindings and actions (the screen itself is ``BoardScreen``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -141,6 +141,8 @@ class BoardKeys(DialogHost):
             return True
         if action in FACILITATOR_ACTIONS:
             return ctx.is_facilitator
+        if action in MEMBER_ACTIONS:
+            return self.member_action_allowed(action)
         if action == "ready":
             return ctx.role != "observer"
         if action == "reconnect":
@@ -172,7 +174,7 @@ class BoardKeys(DialogHost):
 
         phase_keys = collect(self.panel())
         phase_keys.insert(0, KeyHelp("arrows", "Move", "select a card, need, cell"))
-        board_keys = collect(self)
+        board_keys = collect(self) + self.member_help()
         board_keys.append(KeyHelp("ctrl+p", "Commands", "find any action by name"))
         board_keys.append(KeyHelp("ctrl+q", "Quit", "leave; accord resume brings you back"))
         return phase_keys, board_keys

@@ -17,7 +17,7 @@ from accord.protocol.model import (
 from accord.protocol.results import ranking
 from accord.protocol.rounds import FIST_BLOCK_BELOW
 from accord.tui.context import Context
-from accord.tui.guide import vote_progress, voters
+from accord.tui.guide import display_name, vote_progress, voters
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart, clip
 from rich.console import RenderableType
@@ -300,7 +300,7 @@ class DecidePanel(BoardPart):
         for member in voters(session):
             done = member.id in vote.voters
             who.append("▣ " if done else "□ ", style=self.st("good" if done else "dim"))
-            who.append(member.name + "  ")
+            who.append(display_name(member) + "  ")
         out.append(who)
         if vote.results_visible:
             out.append(self._tally(vote))

@@ -7,7 +7,7 @@ from textwrap import wrap
 from accord.client import LinkState, Outgoing
 from accord.protocol.model import Member, VoteKind
 from accord.tui.context import Context
-from accord.tui.guide import clock, voters
+from accord.tui.guide import REMOVED_MARK, clock, voters
 from accord.tui.widgets.base import BoardPart, clip, pad, span
 from rich.console import RenderableType
 from rich.text import Text
@@ -31,11 +31,13 @@ class MemberList(BoardPart):
         session = ctx.session
         vote = session.open_vote(_kind_of_phase(session.phase))
         members = sorted(
-            session.members.values(), key=lambda m: (ROLE_ORDER[m.role], m.joined_at, m.id)
+            session.members.values(),
+            key=lambda m: (m.removed, ROLE_ORDER[m.role], m.joined_at, m.id),
         )
-        online = sum(1 for m in members if m.id in ctx.online)
-        ready = sum(1 for m in members if m.ready)
-        head = span(f"{online}/{len(members)} here", self.st("title"))
+        present = [m for m in members if not m.removed]  # the removed are listed, not counted
+        online = sum(1 for m in present if m.id in ctx.online)
+        ready = sum(1 for m in present if m.ready)
+        head = span(f"{online}/{len(present)} here", self.st("title"))
         head.append(f" · {ready} ready", style=self.st("dim"))
         lines: list[RenderableType] = [head]
         dept_w = 7 if width >= 30 else 5
@@ -46,10 +48,15 @@ class MemberList(BoardPart):
 
     def _row(self, ctx: Context, m: Member, voting: bool, name_w: int, dept_w: int) -> Text:
         vote = ctx.session.open_vote(_kind_of_phase(ctx.session.phase))
-        here = m.id in ctx.online
+        here = m.id in ctx.online and not m.removed
         row = Text()
         row.append("●" if here else "○", style=self.st("good" if here else "dim"))
         row.append(ROLE_MARKS[m.role], style=self.st("mark"))
+        if m.removed:  # the mark always shows: the name gives way, and the department
+            room = name_w + 1 + dept_w
+            name = clip(m.name, room - len(REMOVED_MARK)) + REMOVED_MARK
+            row.append(pad(name, room), style=self.st("dim"))
+            return row
         name = m.name + (" (you)" if m.id == ctx.me else "")
         row.append(pad(name, name_w), style=self.st("accent") if m.id == ctx.me else "")
         row.append(" " + pad(m.department or "-", dept_w), style=self.st("dim"))
