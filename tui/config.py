@@ -117,6 +117,8 @@ class Membership:
     last_used: float = 0.0
     embedded: bool = False
     codes: dict[str, str] = field(default_factory=dict)
+    #: The address an embedded relay was bound to ("" is 127.0.0.1), so resume binds it again.
+    bind: str = ""
 
 
 class KeyStore:

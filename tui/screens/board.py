@@ -47,6 +47,7 @@ from accord.tui.widgets.needs import NeedsPanel
 from accord.tui.widgets.options import OptionsPanel
 from accord.tui.widgets.phase_bar import PhaseBar
 from accord.tui.widgets.sidebar import LinkBox, Sidebar
+from accord.tui.words import plain_reason
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ContentSwitcher, Footer
@@ -161,7 +162,12 @@ class BoardScreen(BoardKeys):
                 severity="warning",
             )
         elif state.kind == "offline" and state.reason not in ("closed", ""):
-            self.notify(f"Offline: {state.reason}", severity="error", timeout=30)
+            self.refresh_bindings()
+            self.notify(
+                f"Offline: {plain_reason(state.reason)}. Press R to try again.",
+                severity="error",
+                timeout=30,
+            )
 
     def on_command_updated(self, message: CommandUpdated) -> None:
         """Show pending commands, and refusals with their reason."""
@@ -187,8 +193,8 @@ class BoardScreen(BoardKeys):
         self.notify(f"{message.detail}. Press R to reconnect.", severity="error", timeout=30)
 
     def action_reconnect(self) -> None:
-        """After the connection task failed: start it again from a fresh snapshot."""
-        if not self.task_failed:
+        """After the connection stopped: start it again from a fresh snapshot."""
+        if not self.task_failed and self.conn.failure is None:
             return
         self.task_failed = ""
         self.refresh_bindings()
@@ -260,7 +266,8 @@ class BoardScreen(BoardKeys):
         if self.task_failed:
             state = LinkState("offline", reason=f"{self.task_failed} (R reconnects)")
         elif self.conn.failure is not None:
-            state = LinkState("offline", reason=self.conn.failure.reason)
+            reason = plain_reason(self.conn.failure.reason)
+            state = LinkState("offline", reason=f"{reason} (R tries again)")
         recent = time.monotonic() - FAILURE_SHOWN_FOR
         failed = [out for at, out in self.failed if at >= recent]
         self.query_one(LinkBox).show_link(state, waiting, failed)

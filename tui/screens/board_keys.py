@@ -108,7 +108,7 @@ class BoardKeys(DialogHost):
             "R",
             "reconnect",
             "Reconnect",
-            tooltip="After the connection task failed: connect again from a fresh snapshot",
+            tooltip="After the connection stopped: connect again from a fresh snapshot",
         ),
         Binding(
             "w",
@@ -144,7 +144,7 @@ class BoardKeys(DialogHost):
         if action == "ready":
             return ctx.role != "observer"
         if action == "reconnect":
-            return bool(self.task_failed)
+            return bool(self.task_failed) or self.conn.failure is not None
         return True
 
     def panel(self) -> BoardPart:
