@@ -6,7 +6,7 @@ import datetime
 
 from accord.protocol import limits as L
 from accord.protocol.commands import RecordDecision
-from accord.tui.dialogs.form import FormDialog
+from accord.tui.dialogs.form import FormDialog, FormInput
 from accord.tui.dialogs.propose_dialog import option_and_statement, picked
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
@@ -36,11 +36,11 @@ class DecisionDialog(FormDialog[RecordDecision]):
             self.options, self.chosen, self.statement, "Decision statement"
         )
         yield Label("Rationale: why this option", classes="field-label")
-        yield Input("", max_length=L.LONG_TEXT_CHARS, id="rationale", compact=True)
+        yield FormInput("", max_length=L.LONG_TEXT_CHARS, id="rationale", compact=True)
         yield Label("Dissent to record (who disagrees and why)", classes="field-label")
-        yield Input(self.dissent, max_length=L.LONG_TEXT_CHARS, id="dissent", compact=True)
+        yield FormInput(self.dissent, max_length=L.LONG_TEXT_CHARS, id="dissent", compact=True)
         yield Label("Review on (YYYY-MM-DD)", classes="field-label")
-        yield Input(self.review.isoformat(), max_length=10, id="review", compact=True)
+        yield FormInput(self.review.isoformat(), max_length=10, id="review", compact=True)
 
     def on_mount(self) -> None:
         """Start in the statement."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Generic, TypeVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -11,6 +12,48 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 T = TypeVar("T")
+
+
+class FormInput(Input):
+    """A form field that keeps fast keys in order.
+
+    Keys typed faster than the board handles them are queued for the field that had
+    focus when they arrived. Enter moves focus at once (not through a message that
+    lands after the queued keys), and a key or paste that reaches this field after
+    focus moved on is handed to the field that has focus now, so a burst such as
+    "need, Enter, why" fills two fields. A paste of several lines keeps every line.
+    """
+
+    def _moved_on(self) -> Input | None:
+        """The field that has focus now, if focus left this one for another field."""
+        focused = self.app.focused
+        # ``has_focus`` follows a Blur message; ``app.focused`` moves at once.
+        if focused is self or not isinstance(focused, Input):
+            return None
+        return focused
+
+    async def _on_key(self, event: events.Key) -> None:
+        target = self._moved_on()
+        if target is not None:
+            event.stop()
+            event.prevent_default()
+            target.post_message(events.Key(event.key, event.character))
+            return
+        screen = self.screen
+        if event.key == "enter" and isinstance(screen, FormDialog):
+            event.stop()
+            event.prevent_default()
+            screen.advance(self)
+        # Otherwise Input's own handler runs next (Textual calls each class's ``_on_key``).
+
+    def _on_paste(self, event: events.Paste) -> None:
+        target = self._moved_on()
+        if target is not None:
+            event.stop()
+            target.post_message(events.Paste(event.text))
+            return
+        # Input keeps only a paste's first line; keep them all, on one line.
+        event.text = " ".join(event.text.splitlines())
 
 
 class FormDialog(ModalScreen[T | None], Generic[T]):
@@ -56,8 +99,12 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter: move to the next field, or save from the last one."""
         event.stop()
+        self.advance(event.input)
+
+    def advance(self, field: Input) -> None:
+        """Move on from ``field`` to the next field, or save from the last one."""
         inputs = [w for w in self.query("#form Input, #form TextArea, #form RadioSet") if w.display]
-        if event.input in inputs and inputs.index(event.input) < len(inputs) - 1:
+        if field in inputs and inputs.index(field) < len(inputs) - 1:
             self.focus_next()
         else:
             self.action_submit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accord.protocol import limits as L
 from accord.tui.asks import NeedDraft as NeedDraft  # re-exported: callers may name it here
-from accord.tui.dialogs.form import FormDialog
+from accord.tui.dialogs.form import FormDialog, FormInput
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
@@ -19,11 +19,11 @@ class NeedDialog(FormDialog[NeedDraft]):
     def fields(self) -> ComposeResult:
         """Three fields; only the need itself is required."""
         yield Label("The need: what must be true after the change?", classes="field-label")
-        yield Input(self.initial.text, max_length=L.TEXT_CHARS, id="text", compact=True)
+        yield FormInput(self.initial.text, max_length=L.TEXT_CHARS, id="text", compact=True)
         yield Label("Why it matters (optional)", classes="field-label")
-        yield Input(self.initial.why, max_length=L.TEXT_CHARS, id="why", compact=True)
+        yield FormInput(self.initial.why, max_length=L.TEXT_CHARS, id="why", compact=True)
         yield Label("How success would show (optional)", classes="field-label")
-        yield Input(self.initial.success, max_length=L.TEXT_CHARS, id="success", compact=True)
+        yield FormInput(self.initial.success, max_length=L.TEXT_CHARS, id="success", compact=True)
 
     def result(self) -> NeedDraft | None:
         """The draft, if the need has text."""

@@ -7,7 +7,7 @@ from typing import ClassVar
 from accord.protocol import limits as L
 from accord.protocol.model import KIND_TITLES, OptionKind
 from accord.tui.asks import OptionDraft as OptionDraft  # re-exported: callers may name it here
-from accord.tui.dialogs.form import FormDialog
+from accord.tui.dialogs.form import FormDialog, FormInput
 from accord.tui.widgets.toggles import Choice
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -51,9 +51,11 @@ class OptionDialog(FormDialog[OptionDraft]):
                 for kind in KINDS:
                     yield Choice(KIND_TITLES[kind].capitalize(), value=kind == initial.kind)
         yield Label("Title", classes="field-label")
-        yield Input(initial.title, max_length=L.SHORT_TEXT_CHARS, id="title", compact=True)
+        yield FormInput(initial.title, max_length=L.SHORT_TEXT_CHARS, id="title", compact=True)
         yield Label("Description (optional)", classes="field-label")
-        yield Input(initial.description, max_length=L.TEXT_CHARS, id="description", compact=True)
+        yield FormInput(
+            initial.description, max_length=L.TEXT_CHARS, id="description", compact=True
+        )
 
     def on_mount(self) -> None:
         """Start on the kind when adding, in the title when rewording."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accord.protocol import limits as L
 from accord.tui.config import Profile
-from accord.tui.dialogs.form import FormDialog
+from accord.tui.dialogs.form import FormDialog, FormInput
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
 
@@ -26,9 +26,9 @@ class ProfileScreen(FormDialog[Profile]):
             classes="form-text",
         )
         yield Label("Display name", classes="field-label")
-        yield Input(self.initial.name, max_length=L.NAME_CHARS, id="name", compact=True)
+        yield FormInput(self.initial.name, max_length=L.NAME_CHARS, id="name", compact=True)
         yield Label("Department or team (e.g. Finance, Operations)", classes="field-label")
-        yield Input(
+        yield FormInput(
             self.initial.department, max_length=L.DEPARTMENT_CHARS, id="department", compact=True
         )
 

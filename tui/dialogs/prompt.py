@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accord.tui.dialogs.form import FormDialog
+from accord.tui.dialogs.form import FormDialog, FormInput
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
 
@@ -37,7 +37,7 @@ class TextPrompt(FormDialog[str]):
             yield Static(self.explain, classes="form-text")
         if self.label:
             yield Label(self.label, classes="field-label")
-        yield Input(
+        yield FormInput(
             self.initial,
             placeholder=self.placeholder,
             max_length=self.max_length,

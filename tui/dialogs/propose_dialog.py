@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accord.protocol import limits as L
 from accord.protocol.commands import Propose
-from accord.tui.dialogs.form import FormDialog
+from accord.tui.dialogs.form import FormDialog, FormInput
 from textual.app import ComposeResult
 from textual.dom import DOMNode
 from textual.widgets import Input, Label, Select
@@ -23,7 +23,7 @@ def option_and_statement(
         compact=True,
     )
     yield Label(prompt, classes="field-label")
-    yield Input(statement, max_length=L.LONG_TEXT_CHARS, id="statement", compact=True)
+    yield FormInput(statement, max_length=L.LONG_TEXT_CHARS, id="statement", compact=True)
 
 
 def picked(screen: DOMNode) -> tuple[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accord.protocol import limits as L
 from accord.protocol.commands import StartTimer
-from accord.tui.dialogs.form import FormDialog
+from accord.tui.dialogs.form import FormDialog, FormInput
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
@@ -19,9 +19,9 @@ class TimerDialog(FormDialog[StartTimer]):
     def fields(self) -> ComposeResult:
         """Minutes and label."""
         yield Label("Minutes", classes="field-label")
-        yield Input(self.minutes, type="number", id="minutes", compact=True)
+        yield FormInput(self.minutes, type="number", id="minutes", compact=True)
         yield Label("Label (optional)", classes="field-label")
-        yield Input("", max_length=L.SHORT_TEXT_CHARS, id="label", compact=True)
+        yield FormInput("", max_length=L.SHORT_TEXT_CHARS, id="label", compact=True)
 
     def result(self) -> StartTimer | None:
         """The StartTimer command, if the minutes make sense."""
