@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accord.protocol.model import Member, Role, Session
+from accord.protocol.permissions import may
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +36,9 @@ class Context:
     @property
     def can_vote(self) -> bool:
         """True for the facilitator and participants."""
-        return self.role in ("facilitator", "participant")
+        return may(self.role, "vote")
 
     @property
     def can_contribute(self) -> bool:
         """True for those who add cards, needs and options."""
-        return self.role in ("facilitator", "participant")
+        return may(self.role, "add cards")

@@ -22,7 +22,7 @@ from accord.protocol.commands import (
     SetReady,
     StopTimer,
 )
-from accord.protocol.model import PHASE_TITLES, PHASES, Phase, VoteKind
+from accord.protocol.model import PHASE_TITLES, PHASES, Phase
 from accord.server.records import write_record
 from accord.tui.context import Context
 from accord.tui.dialogs.confirm import ConfirmDialog
@@ -32,16 +32,10 @@ from accord.tui.dialogs.prompt import TextPrompt
 from accord.tui.dialogs.timer_dialog import TimerDialog
 from accord.tui.dialogs.vote_dialog import OpenVoteDialog
 from accord.tui.guide import PHASE_HELP, VOTE_NAMES
-from accord.tui.screens.dialog_host import DialogHost
+from accord.tui.screens.key_feedback import VOTE_OF_PHASE, KeyFeedback
 from accord.tui.widgets.base import BoardPart
 from textual.binding import Binding, BindingType
 
-VOTE_OF_PHASE: dict[Phase, VoteKind] = {
-    "learn": "dots",
-    "needs": "classify",
-    "options": "score",
-    "decide": "consensus",
-}
 FACILITATOR_ACTIONS = {
     "phase",
     "timer",
@@ -58,7 +52,7 @@ PHASE_KEYS = Binding.Group("Phase")
 VOTE_KEYS = Binding.Group("Vote")
 
 
-class BoardKeys(DialogHost):
+class BoardKeys(KeyFeedback):
     """The board screen's bindings and actions (the screen itself is ``BoardScreen``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -163,7 +157,7 @@ class BoardKeys(DialogHost):
                 name = binding.action.split("(")[0]
                 if name in NAVIGATION or binding.action in seen:
                     continue
-                if node.check_action(name, ()) is False:
+                if node.check_action(name, ()) is False or self.denial(name):
                     continue
                 seen.add(binding.action)
                 key = binding.key_display or self.app.get_key_display(binding)

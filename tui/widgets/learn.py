@@ -329,7 +329,8 @@ class LearnPanel(BoardPart):
         title = LANE_TITLES[lane] if width >= 28 else SHORT_LANES[lane]
         out = [span(pad(f"{title} ({len(cards)})", width), head_style)]
         if not cards:
-            out.append(self.styled(pad("(empty: a adds)" if active else "", width), "dim"))
+            empty = "(empty: a adds)" if ctx.can_contribute else "(empty)"
+            out.append(self.styled(pad(empty if active else "", width), "dim"))
             return out
         mine = vote.ballots.get(ctx.me) if vote is not None else None
         blocks: list[list[Text]] = []
