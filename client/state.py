@@ -91,11 +91,15 @@ class Outgoing:
 
 
 class ConnectionFailed(Exception):
-    """The connection stopped for good: bad code or key, unreachable relay, wrong URL."""
+    """The connection stopped for good: bad code or key, unreachable relay, wrong URL.
 
-    def __init__(self, reason: str) -> None:
+    ``code`` is the relay's error code when an error frame ended it (else ``""``).
+    """
+
+    def __init__(self, reason: str, code: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 class CommandFailed(Exception):
@@ -313,7 +317,7 @@ class ClientState:
 
     def _on_error(self, error: Error) -> list[Update]:
         if error.fatal:
-            raise ConnectionFailed(error.message or error.code)
+            raise ConnectionFailed(error.message or error.code, error.code)
         out = self.outbox.get(error.op) if error.op else None
         if out is None:
             return [Noticed(error.code, error.message)]

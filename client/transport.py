@@ -431,7 +431,7 @@ class Connection:
                     return msg
                 if isinstance(msg, Error):
                     if msg.code in FATAL_HELLO_CODES or msg.fatal:
-                        raise ConnectionFailed(msg.message or msg.code)
+                        raise ConnectionFailed(msg.message or msg.code, msg.code)
                     await asyncio.sleep(1.0)  # rate limited or busy: pause, then try again
                     raise ConnectionClosed(None, None)
         raise ws.protocol.close_exc

@@ -16,6 +16,7 @@ from accord.tui.screens.board import BoardScreen
 from rich.console import Console
 from textual import work
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 _HERE = Path(__file__).parent
@@ -77,6 +78,19 @@ class AccordApp(App[int]):
             export_dir=export_dir,
             resumable=resumable,
         )
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Keep the notification, and show it in the board's message box (never as a toast)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self.board.say(message, severity, timeout)
 
     def on_mount(self) -> None:
         """Show the board and start the network worker."""

@@ -104,6 +104,29 @@ def check_code(code: str) -> str:
     return code
 
 
+async def precheck_code(server: str, code: str) -> int:
+    """Ask the relay whether it knows ``code`` without joining (a hello with no name); 0 if so.
+
+    Raises:
+        CliError: the relay does not know the code, or cannot be reached.
+    """
+    from accord.client import Connection, ConnectionFailed
+    from accord.protocol.messages import Hello
+
+    conn = Connection(server, Hello(code=code, name=""))
+    try:
+        await conn.start(timeout=8)
+    except ConnectionFailed as exc:
+        if exc.code == "bad_message":  # the code is known; only the name is missing
+            return 0
+        raise CliError(plain_reason(exc.reason)) from None
+    except TimeoutError:
+        raise CliError(f"the relay at {server} did not answer in time") from None
+    finally:
+        await conn.close()
+    return 0  # welcomed without a name: not what this protocol's relay does; go on and see
+
+
 def port_of(url: str) -> int:
     parsed = urlparse(url)
     return parsed.port or (443 if parsed.scheme == "wss" else 80)

@@ -14,6 +14,7 @@ from accord.tui.config import (
     Membership,
     Profile,
     data_dir,
+    load_profile,
 )
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ from accord.tui.cli_support import (
     member_codes,
     open_board,
     port_of,
+    precheck_code,
     reachable_url,
     remember,
     run_async,
@@ -117,6 +119,12 @@ async def _host(args: argparse.Namespace, profile: Profile, question: str) -> in
 def run_join(args: argparse.Namespace) -> int:
     """``accord join CODE``."""
     check_code(args.code)
+    if not load_profile().complete and sys.stdin.isatty() and sys.stdout.isatty():
+        # First run: find out that a code is wrong before asking who you are.
+        saved = load_profile().server
+        run_async(
+            precheck_code(check_server_url(args.server or saved or DEFAULT_SERVER), args.code)
+        )
     profile = ensure_profile()
     server = check_server_url(args.server or profile.server or DEFAULT_SERVER)
     return run_async(_join(server, args.code, profile))

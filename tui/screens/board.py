@@ -46,7 +46,7 @@ from accord.tui.widgets.learn import LearnPanel
 from accord.tui.widgets.needs import NeedsPanel
 from accord.tui.widgets.options import OptionsPanel
 from accord.tui.widgets.phase_bar import PhaseBar
-from accord.tui.widgets.sidebar import LinkBox, Sidebar
+from accord.tui.widgets.sidebar import LinkBox, MessageBox, Sidebar
 from accord.tui.words import plain_reason
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -54,6 +54,9 @@ from textual.widgets import ContentSwitcher, Footer
 
 #: Seconds a refused command stays listed in the sidebar (its toast says it first).
 FAILURE_SHOWN_FOR = 60.0
+#: Seconds a message stays in the sidebar unless its sender asked for longer; and how many.
+MESSAGE_SHOWN_FOR = 20.0
+MESSAGES_KEPT = 4
 
 
 class BoardScreen(BoardKeys):
@@ -86,6 +89,8 @@ class BoardScreen(BoardKeys):
         #: Set when the network worker died on an unexpected error (until a reconnect).
         self.task_failed = ""
         self._keys: tuple[object, ...] = ()
+        #: Recent messages: (until when, text, severity), oldest first.
+        self.messages: list[tuple[float, str, str]] = []
 
     # ---- layout ----------------------------------------------------------------
 
@@ -105,6 +110,7 @@ class BoardScreen(BoardKeys):
         """Draw what the connection already has, then listen for updates."""
         self.redraw()
         self.show_link()
+        self.show_messages()
         if self.clock is None:
             self.set_interval(1.0, self.tick)
         if self.show_invite and self.conn.secrets is not None:
@@ -227,7 +233,7 @@ class BoardScreen(BoardKeys):
             return
         self.ctx = ctx
         for part in self.query(BoardPart):
-            if not isinstance(part, LinkBox):
+            if not isinstance(part, LinkBox | MessageBox):
                 part.show(ctx)
         if ctx.session.phase != self.phase:
             self.phase = ctx.session.phase
@@ -258,6 +264,24 @@ class BoardScreen(BoardKeys):
                 self.notify(f"Time is up: {timer.label}.", severity="warning", timeout=10)
         if self.failed:
             self.show_link()
+        if self.messages and self.messages[0][0] <= time.monotonic():
+            self.show_messages()
+
+    def say(self, text: str, severity: str = "information", timeout: float | None = None) -> None:
+        """Add a message to the sidebar's message box (the board's toasts)."""
+        until = time.monotonic() + max(timeout or 0.0, MESSAGE_SHOWN_FOR)
+        self.messages = [*self.messages, (until, text, severity)][-MESSAGES_KEPT:]
+        self.show_messages()
+
+    def show_messages(self) -> None:
+        """Draw the messages still due, and forget the old ones."""
+        now = time.monotonic()
+        due = [(until, text, sev) for until, text, sev in self.messages if until > now]
+        self.messages = due
+        if self.is_mounted:
+            box = self.query(MessageBox)
+            if box:
+                box.first().show_messages([(text, sev) for _, text, sev in due])
 
     def show_link(self) -> None:
         """Update the link box from the connection."""

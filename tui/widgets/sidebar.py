@@ -147,11 +147,42 @@ class LinkBox(BoardPart):
         return self.block(lines)
 
 
+#: The mark before a message, so its weight never rests on colour alone.
+SEVERITY_MARKS = {"information": "•", "warning": "!", "error": "✕"}
+SEVERITY_STYLES = {"information": "accent", "warning": "warn", "error": "bad"}
+
+
+class MessageBox(BoardPart):
+    """The board's recent messages, newest first, wrapped in full (toasts would cover things)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.messages: list[tuple[str, str]] = []
+
+    def show_messages(self, messages: list[tuple[str, str]]) -> None:
+        """Show ``messages`` (text and severity, oldest first)."""
+        self.messages = list(messages)
+        self.display = bool(messages)
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        """Newest first; each message wrapped to the width, never cut mid-word."""
+        width = max(12, self.size.width)
+        lines: list[RenderableType] = []
+        for text, severity in reversed(self.messages):
+            mark = SEVERITY_MARKS.get(severity, "•")
+            style = self.st(SEVERITY_STYLES.get(severity, "accent"))
+            for i, part in enumerate(wrap(text, width - 2) or [""]):
+                lines.append(span(f"{mark if i == 0 else ' '} {part}", style if i == 0 else ""))
+        return self.block(lines)
+
+
 class Sidebar(Vertical):
     """The right-hand column of the board."""
 
     def compose(self) -> ComposeResult:
-        """Members on top, then the timebox and vote, then the link."""
+        """Members on top, then the timebox and vote, then the link and recent messages."""
         yield MemberList(id="members")
         yield TimerBox(id="timer")
         yield LinkBox(id="link")
+        yield MessageBox(id="messages")
