@@ -16,6 +16,9 @@ class Context:
     me: str
     online: frozenset[str]
     now: float
+    #: Seconds since the link to the relay went down (None while it is up): presence is
+    #: then unknown, and the relay, not the members, is what is missing.
+    relay_down_for: float | None = None
 
     @property
     def member(self) -> Member | None:

@@ -89,6 +89,8 @@ class BoardScreen(BoardKeys):
         #: Set when the network worker died on an unexpected error (until a reconnect).
         self.task_failed = ""
         self._keys: tuple[object, ...] = ()
+        #: When the link to the relay went down (monotonic), or None while it is up.
+        self.down_since: float | None = None
         #: Recent messages: (until when, text, severity), oldest first.
         self.messages: list[tuple[float, str, str]] = []
 
@@ -160,6 +162,12 @@ class BoardScreen(BoardKeys):
     def on_link_updated(self, message: LinkUpdated) -> None:
         """Show the link state; tell the user about an outage and the recovery."""
         state = message.state
+        down = state.kind in ("reconnecting", "offline")
+        if down and self.down_since is None:
+            self.down_since = time.monotonic()
+        elif not down and self.down_since is not None:
+            self.down_since = None
+        self.redraw()
         self.show_link()
         if state.kind == "reconnecting" and state.attempt <= 1:
             self.notify(
@@ -224,7 +232,17 @@ class BoardScreen(BoardKeys):
         session = self.conn.session
         if session is None:
             return None
-        return Context(session, self.conn.member_id, frozenset(self.conn.online), self.now())
+        return Context(
+            session,
+            self.conn.member_id,
+            frozenset(self.conn.online),
+            self.now(),
+            self.relay_down_for(),
+        )
+
+    def relay_down_for(self) -> float | None:
+        """Seconds the relay has been unreachable, or None while the link is up."""
+        return None if self.down_since is None else time.monotonic() - self.down_since
 
     def redraw(self) -> None:
         """Hand every part a new context; switch panels when the phase moved."""
@@ -255,9 +273,11 @@ class BoardScreen(BoardKeys):
         """Once a second: move the timer on, say when time is up, let old refusals fade."""
         if self.ctx is not None and self.conn.session is not None:
             before = self.ctx
-            ctx = dataclasses.replace(before, now=self.now())
+            ctx = dataclasses.replace(before, now=self.now(), relay_down_for=self.relay_down_for())
             self.ctx = ctx
             self.query_one("#timer", BoardPart).show(ctx)
+            if ctx.relay_down_for is not None:
+                self.query_one("#members", BoardPart).show(ctx)
             timer = ctx.session.timer
             if timer is not None and before.now < timer.ends_at <= ctx.now:
                 self.app.bell()

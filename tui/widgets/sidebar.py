@@ -35,9 +35,15 @@ class MemberList(BoardPart):
         )
         online = sum(1 for m in members if m.id in ctx.online)
         ready = sum(1 for m in members if m.ready)
-        head = span(f"{online}/{len(members)} here", self.st("title"))
-        head.append(f" · {ready} ready", style=self.st("dim"))
-        lines: list[RenderableType] = [head]
+        if ctx.relay_down_for is not None:
+            # The relay is what is missing: who is here is unknown until it is back.
+            said = f"? relay unreachable for {int(ctx.relay_down_for)} s"
+            parts = [said] if len(said) <= width else said.replace(" for ", "\n  for ").split("\n")
+            lines: list[RenderableType] = [span(part, self.st("warn")) for part in parts]
+        else:
+            head = span(f"{online}/{len(members)} here", self.st("title"))
+            head.append(f" · {ready} ready", style=self.st("dim"))
+            lines = [head]
         dept_w = 7 if width >= 30 else 5
         name_w = max(4, width - dept_w - 8)
         for m in members:
@@ -48,7 +54,10 @@ class MemberList(BoardPart):
         vote = ctx.session.open_vote(_kind_of_phase(ctx.session.phase))
         here = m.id in ctx.online
         row = Text()
-        row.append("●" if here else "○", style=self.st("good" if here else "dim"))
+        if ctx.relay_down_for is not None and m.id != ctx.me:
+            row.append("?", style=self.st("dim"))  # unknown while the relay is unreachable
+        else:
+            row.append("●" if here else "○", style=self.st("good" if here else "dim"))
         row.append(ROLE_MARKS[m.role], style=self.st("mark"))
         name = m.name + (" (you)" if m.id == ctx.me else "")
         row.append(pad(name, name_w), style=self.st("accent") if m.id == ctx.me else "")
