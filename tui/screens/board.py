@@ -46,7 +46,7 @@ from accord.tui.widgets.learn import LearnPanel
 from accord.tui.widgets.needs import NeedsPanel
 from accord.tui.widgets.options import OptionsPanel
 from accord.tui.widgets.phase_bar import PhaseBar
-from accord.tui.widgets.sidebar import LinkBox, MessageBox, Sidebar
+from accord.tui.widgets.sidebar import LinkBox, MessageBox, Sidebar, StatusStrip
 from accord.tui.words import plain_reason
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -57,6 +57,10 @@ FAILURE_SHOWN_FOR = 60.0
 #: Seconds a message stays in the sidebar unless its sender asked for longer; and how many.
 MESSAGE_SHOWN_FOR = 20.0
 MESSAGES_KEPT = 4
+#: Below this many columns the sidebar folds into the one-line strip.
+NARROW_BELOW = 100
+#: Seconds the strip shows a new message instead of the summary.
+STRIP_MESSAGE_FOR = 6.0
 
 
 class BoardScreen(BoardKeys):
@@ -106,6 +110,7 @@ class BoardScreen(BoardKeys):
                 yield OptionsPanel(id="options")
                 yield DecidePanel(id="decide")
             yield Sidebar(id="sidebar")
+        yield StatusStrip(id="strip")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -119,8 +124,16 @@ class BoardScreen(BoardKeys):
             self.call_after_refresh(self.action_invite)
 
     def on_resize(self) -> None:
-        """Give the sidebar more room on wide terminals."""
+        """Give the sidebar more room on wide terminals; fold it into a strip on narrow ones."""
         self.set_class(self.size.width >= 110, "-wide")
+        narrow = self.size.width < NARROW_BELOW
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self.refresh_bindings()
+
+    def action_people(self) -> None:
+        """Open or close the full sidebar on a narrow terminal."""
+        self.toggle_class("-people")
 
     # ---- updates from the client ------------------------------------------------
 
@@ -286,6 +299,10 @@ class BoardScreen(BoardKeys):
             self.show_link()
         if self.messages and self.messages[0][0] <= time.monotonic():
             self.show_messages()
+        elif self.messages:
+            self.show_strip()
+        if self.ctx is not None:
+            self.query_one(StatusStrip).show(self.ctx)
 
     def say(self, text: str, severity: str = "information", timeout: float | None = None) -> None:
         """Add a message to the sidebar's message box (the board's toasts)."""
@@ -302,6 +319,19 @@ class BoardScreen(BoardKeys):
             box = self.query(MessageBox)
             if box:
                 box.first().show_messages([(text, sev) for _, text, sev in due])
+            self.show_strip()
+
+    def show_strip(self) -> None:
+        """Update the narrow terminal's one-line strip."""
+        strips = self.query(StatusStrip)
+        if not strips:
+            return
+        fresh = None
+        if self.messages:
+            until, text, severity = self.messages[-1]
+            if until - MESSAGE_SHOWN_FOR + STRIP_MESSAGE_FOR > time.monotonic():
+                fresh = (text, severity)
+        strips.first().show_state(self.conn.link, len(self.conn.outbox), fresh)
 
     def show_link(self) -> None:
         """Update the link box from the connection."""
@@ -315,6 +345,7 @@ class BoardScreen(BoardKeys):
         recent = time.monotonic() - FAILURE_SHOWN_FOR
         failed = [out for at, out in self.failed if at >= recent]
         self.query_one(LinkBox).show_link(state, waiting, failed)
+        self.show_strip()
 
     def save_record(self) -> None:
         """Keep a copy of the record in the data folder (facilitator, on decision or close)."""

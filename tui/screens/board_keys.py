@@ -104,6 +104,7 @@ class BoardKeys(KeyFeedback):
             "Reconnect",
             tooltip="After the connection stopped: connect again from a fresh snapshot",
         ),
+        Binding("S", "people", "People", tooltip="Narrow terminals: show or hide the sidebar"),
         Binding(
             "w",
             "write_record",
@@ -126,6 +127,10 @@ class BoardKeys(KeyFeedback):
         """Redraw the link box (``BoardScreen`` draws it)."""
         raise NotImplementedError
 
+    def action_people(self) -> None:
+        """Show or hide the sidebar on a narrow terminal (``BoardScreen`` does it)."""
+        raise NotImplementedError
+
     # ---- keys --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -137,6 +142,8 @@ class BoardKeys(KeyFeedback):
             return ctx.is_facilitator
         if action == "ready":
             return ctx.role != "observer"
+        if action == "people":
+            return self.has_class("-narrow")
         if action == "reconnect":
             return bool(self.task_failed) or self.conn.failure is not None
         return True

@@ -195,3 +195,58 @@ class Sidebar(Vertical):
         yield TimerBox(id="timer")
         yield LinkBox(id="link")
         yield MessageBox(id="messages")
+
+
+class StatusStrip(BoardPart):
+    """The sidebar folded into one line, for terminals too narrow for the sidebar.
+
+    The newest message while it is fresh; otherwise the link, who is here and ready,
+    the timebox and the open vote's progress, and the key that opens the full sidebar.
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.link = LinkState("connecting")
+        self.waiting = 0
+        self.message: tuple[str, str] | None = None
+
+    def show_state(self, link: LinkState, waiting: int, message: tuple[str, str] | None) -> None:
+        """Take the link, the number of commands waiting, and the message to show (if any)."""
+        self.link, self.waiting, self.message = link, waiting, message
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        """One line, cut to the width."""
+        width = max(10, self.size.width)
+        if self.message is not None:
+            text, severity = self.message
+            mark = SEVERITY_MARKS.get(severity, "•")
+            style = self.st(SEVERITY_STYLES.get(severity, "accent"))
+            return self.block([span(clip(f"{mark} {text}", width), style)])
+        ctx = self.ctx
+        line = Text()
+        if ctx is not None and ctx.relay_down_for is not None:
+            line.append(f"◌ relay unreachable for {int(ctx.relay_down_for)} s", self.st("warn"))
+        elif self.link.kind == "connected":
+            line.append("●", self.st("good"))
+        elif self.link.kind == "offline":
+            line.append("✕ offline", self.st("bad"))
+        else:
+            line.append(f"◌ {self.link.describe()}", self.st("warn"))
+        if self.waiting:
+            line.append(f" · {self.waiting} waiting", self.st("warn"))
+        if ctx is not None:
+            session = ctx.session
+            if ctx.relay_down_for is None:
+                here = sum(1 for m in session.members.values() if m.id in ctx.online)
+                line.append(f" {here}/{len(session.members)} here")
+            ready = sum(1 for m in session.members.values() if m.ready)
+            line.append(f" · {ready} ready", self.st("dim"))
+            timer = session.timer
+            if timer is not None:
+                line.append(f" · ◷ {clock(timer.ends_at - ctx.now)}", self.st("accent"))
+            vote = session.open_vote()
+            if vote is not None:
+                line.append(f" · {SHORT_VOTE[vote.kind]} {len(vote.voters)}/{len(voters(session))}")
+        line.append("  S: people", self.st("dim"))
+        return self.block([line])
