@@ -124,3 +124,17 @@ async def test_a_paste_of_several_lines_keeps_every_line(h: Any) -> None:
         field = app.screen.query_one("#text", Input)
         field.post_message(events.Paste("Minimum term\n12 months"))
         await h.until(pilot, lambda: field.value == "Minimum term 12 months")
+
+
+async def test_keys_typed_right_after_a_dialog_key_reach_the_dialog(
+    board: Any, preview: Any, h: Any
+) -> None:
+    """``a`` then the need's text with no pause: the text fills the dialog, not board keys."""
+    app = preview(board("needs"), "Priya")
+    async with app.run_test(size=(100, 30)) as pilot:
+        keys = ["a", *letters("need fast"), "enter", *letters("no time"), "enter"]
+        burst(app, [*keys, *letters("on phones"), "enter"])
+        await h.until(pilot, lambda: bool(app.board.conn.sent), explain=lambda: str(app.screen))
+        sent = app.board.conn.sent
+        assert sent == [AddNeed(text="need fast", why="no time", success="on phones")]
+        assert not isinstance(app.screen, NeedDialog)

@@ -17,7 +17,10 @@ from accord.tui.widgets.base import BoardPart
 from textual import events
 from textual.actions import parse
 from textual.binding import ActiveBinding, Binding
+from textual.dom import DOMNode
 
+#: Frames to wait for a dialog to focus its first field before typed keys are dropped.
+DIALOG_WAIT_FRAMES = 20
 VOTE_OF_PHASE: dict[Phase, VoteKind] = {
     "learn": "dots",
     "needs": "classify",
@@ -66,6 +69,12 @@ class KeyFeedback(DialogHost):
 
     conn: Client
     ctx: Context | None
+    #: Keys typed after one that opened a dialog, before the dialog could take them.
+    _for_dialog: list[events.Key]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._for_dialog = []
 
     def panel(self) -> BoardPart:
         """The current phase's panel (``BoardKeys`` finds it)."""
@@ -95,6 +104,11 @@ class KeyFeedback(DialogHost):
 
     def why_key_does_nothing(self, key: str) -> str:
         """One line on why ``key`` does nothing for you now, or ``""`` if it does something."""
+        found = self.key_action(key)
+        return found if isinstance(found, str) else ""
+
+    def key_action(self, key: str) -> tuple[DOMNode, str] | str:
+        """The node and action ``key`` runs now, or why it runs nothing (``""``: not a key)."""
         reasons: list[str] = []
         for node in (self.panel(), self):
             for binding in type(node).BINDINGS:
@@ -107,7 +121,7 @@ class KeyFeedback(DialogHost):
                     continue
                 state = node.check_action(name, params)
                 if state is True:
-                    return ""
+                    return node, binding.action
                 reasons.append(self.disabled_reason(name))
         return next((r for r in reasons if r), "")
 
@@ -127,10 +141,42 @@ class KeyFeedback(DialogHost):
             return f"This round is answered with {keys}."
         return f"That key does not answer this {name}."
 
-    def on_key(self, event: events.Key) -> None:
-        """A key that would do nothing says why, in one line."""
-        why = self.why_key_does_nothing(event.key)
-        if why:
+    async def on_key(self, event: events.Key) -> None:
+        """Run the board's keys in the order they were typed; say why a key does nothing.
+
+        Keys reach the board in order, but Textual runs bindings only when a key has
+        bubbled back up to the app, after every key typed with it was handed out. So a
+        key that opens a dialog runs here at once, and the keys typed after it (before
+        the dialog could take them) are handed to the dialog, in order.
+        """
+        if self.app.screen is not self:
             event.stop()
             event.prevent_default()
-            self.notify(why, severity="warning", timeout=4)
+            self._for_dialog.append(events.Key(event.key, event.character))
+            self._hand_to_dialog()
+            return
+        found = self.key_action(event.key)
+        if isinstance(found, tuple):
+            event.stop()
+            event.prevent_default()
+            node, action = found
+            await self.app.run_action(action, node)
+        elif found:
+            event.stop()
+            event.prevent_default()
+            self.notify(found, severity="warning", timeout=4)
+
+    def _hand_to_dialog(self, tries: int = 0) -> None:
+        """Hand the keys typed for the dialog on top to its focused field, once it has one."""
+        if not self._for_dialog:
+            return
+        target = self.app.focused
+        if self.app.screen is self or (target is None and tries >= DIALOG_WAIT_FRAMES):
+            self._for_dialog.clear()  # the dialog is gone (or never took focus): drop them
+            return
+        if target is None:
+            self.call_after_refresh(self._hand_to_dialog, tries + 1)
+            return
+        for key in self._for_dialog:
+            target.post_message(key)
+        self._for_dialog.clear()
