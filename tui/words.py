@@ -20,6 +20,11 @@ PLAIN: tuple[tuple[str, str], ...] = (
         "the relay the session ran on. Ask the facilitator for the session's address",
     ),
     (
+        "did not speak the websocket protocol",
+        "something other than an accord relay answers at this address; the session's relay "
+        "may have moved or not be running. Ask the facilitator, then press R to try again",
+    ),
+    (
         "join code is not known here",
         "the relay at this address does not know that join code; check the code and the "
         "--server address with your facilitator",
@@ -38,9 +43,3 @@ def plain_reason(reason: str) -> str:
         if part in lowered:
             return words
     return reason
-
-
-def is_wrong_relay(reason: str) -> bool:
-    """Whether ``reason`` says the relay answering is not the one that holds this session."""
-    lowered = reason.lower()
-    return any(part in lowered for part, _ in PLAIN[:2])

@@ -200,6 +200,8 @@ class Sidebar(Vertical):
 class StatusStrip(BoardPart):
     """The sidebar folded into one line, for terminals too narrow for the sidebar.
 
+    A fresh message may take up to three lines, so it is read in full.
+
     The newest message while it is fresh; otherwise the link, who is here and ready,
     the timebox and the open vote's progress, and the key that opens the full sidebar.
     """
@@ -213,7 +215,7 @@ class StatusStrip(BoardPart):
     def show_state(self, link: LinkState, waiting: int, message: tuple[str, str] | None) -> None:
         """Take the link, the number of commands waiting, and the message to show (if any)."""
         self.link, self.waiting, self.message = link, waiting, message
-        self.refresh()
+        self.refresh(layout=True)
 
     def render(self) -> RenderableType:
         """One line, cut to the width."""
@@ -222,7 +224,10 @@ class StatusStrip(BoardPart):
             text, severity = self.message
             mark = SEVERITY_MARKS.get(severity, "•")
             style = self.st(SEVERITY_STYLES.get(severity, "accent"))
-            return self.block([span(clip(f"{mark} {text}", width), style)])
+            parts = wrap(text, width - 2) or [""]
+            return self.block(
+                [span(f"{mark if i == 0 else ' '} {part}", style) for i, part in enumerate(parts)]
+            )
         ctx = self.ctx
         line = Text()
         if ctx is not None and ctx.relay_down_for is not None:
