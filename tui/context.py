@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accord.protocol.commands import Command
 from accord.protocol.model import Member, Role, Session
 from accord.protocol.permissions import may
 
@@ -19,6 +20,9 @@ class Context:
     #: Seconds since the link to the relay went down (None while it is up): presence is
     #: then unknown, and the relay, not the members, is what is missing.
     relay_down_for: float | None = None
+    #: Your commands sent but not yet acknowledged, oldest first: panels show them at
+    #: once, marked as waiting, until the relay's events replace them.
+    pending: tuple[Command, ...] = ()
 
     @property
     def member(self) -> Member | None:

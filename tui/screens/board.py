@@ -202,6 +202,7 @@ class BoardScreen(BoardKeys):
         if out.state == "failed":
             self.failed = [*self.failed[-4:], (time.monotonic(), out)]
             self.notify(f"Not done: {out.reason}", severity="error")
+        self.redraw()  # what was waiting shows as done, or goes
         self.show_link()
 
     def on_notified(self, message: Notified) -> None:
@@ -232,6 +233,7 @@ class BoardScreen(BoardKeys):
         """Send a widget's command."""
         message.stop()
         self.conn.submit(message.command)
+        self.redraw()  # what you entered shows at once, marked as waiting
         self.show_link()
 
     # ---- drawing -----------------------------------------------------------------------
@@ -251,6 +253,7 @@ class BoardScreen(BoardKeys):
             frozenset(self.conn.online),
             self.now(),
             self.relay_down_for(),
+            tuple(out.command for out in self.conn.outbox.values()),
         )
 
     def relay_down_for(self) -> float | None:
