@@ -96,12 +96,14 @@ class ConnectionFailed(Exception):
 
     ``close_code`` is the relay's close code when a close ended it (0 otherwise):
     ``CloseCode.MEMBER_REMOVED`` tells a board to say goodbye, not to offer a retry.
+    ``code`` is the relay's error code when an error frame ended it (else ``""``).
     """
 
-    def __init__(self, reason: str, close_code: int = 0) -> None:
+    def __init__(self, reason: str, close_code: int = 0, code: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.close_code = close_code
+        self.code = code
 
     @property
     def removed(self) -> bool:
@@ -326,7 +328,7 @@ class ClientState:
 
     def _on_error(self, error: Error) -> list[Update]:
         if error.fatal:
-            raise ConnectionFailed(error.message or error.code)
+            raise ConnectionFailed(error.message or error.code, code=error.code)
         out = self.outbox.get(error.op) if error.op else None
         if out is None:
             return [Noticed(error.code, error.message)]

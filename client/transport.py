@@ -352,7 +352,7 @@ class Connection:
                         reason = (exc.rcvd.reason if exc.rcvd else "") or FATAL_CLOSE_CODES[code]
                         if code == CloseCode.MEMBER_REMOVED:  # the protocol fixes its meaning
                             reason = FATAL_CLOSE_CODES[code]
-                        raise ConnectionFailed(reason, code) from None
+                        raise ConnectionFailed(reason, close_code=code) from None
                     why = "the relay shut down" if code == CloseCode.GOING_AWAY else "link lost"
                     self._lost(why)
                     continue
@@ -433,7 +433,7 @@ class Connection:
                     return msg
                 if isinstance(msg, Error):
                     if msg.code in FATAL_HELLO_CODES or msg.fatal:
-                        raise ConnectionFailed(msg.message or msg.code)
+                        raise ConnectionFailed(msg.message or msg.code, code=msg.code)
                     await asyncio.sleep(1.0)  # rate limited or busy: pause, then try again
                     raise ConnectionClosed(None, None)
         raise ws.protocol.close_exc

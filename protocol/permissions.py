@@ -2,15 +2,18 @@
 
 Every answer comes from the same rules the relay runs (``rules.decide`` and
 the role and phase tables in ``checks``), applied to the member's own copy
-of the session, so a widget never keeps a second copy of a rule.
+of the session, so a widget never keeps a second copy of a rule. ``may`` and
+``why_not`` answer the role part alone, before a key is offered: a role allowed
+there may still be refused for other reasons (phase, a closed vote, an item that
+is not yours); a role refused there is always refused by the relay.
 """
 
 from __future__ import annotations
 
 from . import commands as C
-from .checks import CONTRIBUTORS, FACILITATOR, VOTE_PHASE, VOTERS
+from .checks import CONTRIBUTORS, EVERYONE_ACTIVE, FACILITATOR, VOTE_PHASE, VOTERS
 from .errors import Refusal
-from .model import Phase, Session, VoteKind
+from .model import Phase, Role, Session, VoteKind
 from .rules import decide
 
 __all__ = ["CONTRIBUTORS", "FACILITATOR", "VOTERS", "VOTE_PHASE"]
@@ -67,3 +70,47 @@ def vote_kind_of(phase: Phase) -> VoteKind:
 def voters_now(session: Session) -> list[str]:
     """Who would be eligible in a vote opened now, in join order."""
     return [m.id for m in session.members.values() if m.role in VOTERS and not m.removed]
+
+
+#: What a member may do, by the words the board and the relay use for it.
+ABILITIES: dict[str, frozenset[Role]] = {
+    "move the board": FACILITATOR,
+    "open, reveal or close votes": FACILITATOR,
+    "run the timebox": FACILITATOR,
+    "reword the question": FACILITATOR,
+    "invite people": FACILITATOR,
+    "close the session": FACILITATOR,
+    "delete or merge items": FACILITATOR,
+    "settle a need's class": FACILITATOR,
+    "set weights": FACILITATOR,
+    "make a proposal": FACILITATOR,
+    "record the decision": FACILITATOR,
+    "mark themselves ready": EVERYONE_ACTIVE,
+    "add notes": EVERYONE_ACTIVE,
+    "add cards": CONTRIBUTORS,
+    "propose needs": CONTRIBUTORS,
+    "add options": CONTRIBUTORS,
+    # Editing also needs the item to be yours (or you the facilitator); this is the role part.
+    "edit cards, needs and options": CONTRIBUTORS,
+    "vote": VOTERS,
+}
+
+
+def may(role: Role, doing: str) -> bool:
+    """Whether ``role`` may ever ``doing`` (a key of ``ABILITIES``).
+
+    Raises:
+        KeyError: ``doing`` is not a known ability (a bug in the caller).
+    """
+    return role in ABILITIES[doing]
+
+
+def why_not(role: Role, doing: str) -> str:
+    """One line saying why ``role`` may not ``doing``, or ``""`` when it may."""
+    roles = ABILITIES[doing]
+    if role in roles:
+        return ""
+    if roles == FACILITATOR:
+        return f"Only the facilitator can {doing}."
+    article = "An" if role[0] in "aeiou" else "A"
+    return f"{article} {role} cannot {doing}."

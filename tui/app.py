@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import sys
 from collections.abc import Callable
@@ -10,14 +11,17 @@ from typing import ClassVar
 
 from accord.client import Client, ConnectionFailed
 from accord.protocol.text import printable
+from accord.tui.config import ConfigError, Profile, load_profile, save_profile
 from accord.tui.crash import crash_log, save_crash, save_crash_text
 from accord.tui.messages import ConnectionEnded, ReconnectAsked, TaskFailed
 from accord.tui.palette import BoardCommands
 from accord.tui.screens.board import BoardScreen
+from accord.tui.themes import THEMES
 from rich.console import Console
 from textual import work
 from textual.app import App
 from textual.notifications import SeverityLevel
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 _HERE = Path(__file__).parent
@@ -29,6 +33,14 @@ STYLES = [
 ]
 #: Said when the app stops on a bug; the traceback goes to crash.log.
 RESUME_HINT = "What the relay acknowledged is safe; reopen with `accord resume`. "
+
+
+def _saved_profile() -> Profile:
+    """The saved profile, or an empty one if it cannot be read (the CLI reports that)."""
+    try:
+        return load_profile()
+    except ConfigError:
+        return Profile()
 
 
 class OneLineErrors(io.StringIO):
@@ -67,6 +79,11 @@ class AccordApp(App[int]):
         super().__init__()
         self.conn = conn
         self.cursor_blink = cursor_blink
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.profile = _saved_profile()
+        if self.profile.theme in self.available_themes:
+            self.theme = self.profile.theme
         # A bug in a handler ends the app: people get one line, crash.log the traceback.
         self.error_console = Console(file=OneLineErrors(), stderr=True, width=100)
         self.board = BoardScreen(
@@ -89,23 +106,33 @@ class AccordApp(App[int]):
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
-        """A toast whose text is shown as it is: never parsed as markup, controls made visible.
+        """Keep the notification, and show it in the board's message box (never as a toast).
 
-        Every toast passes here (``Widget.notify`` calls the app's), and many
-        carry names, titles or a relay's words; ``markup`` is ignored on purpose.
+        Every notification passes here (``Widget.notify`` calls the app's), and many
+        carry names, titles or a relay's words: the text is made printable and is
+        never parsed as markup (``markup`` is ignored on purpose).
         """
+        clean = printable(message, multiline=True)
         super().notify(
-            printable(message, multiline=True),
-            title=printable(title),
-            severity=severity,
-            timeout=timeout,
-            markup=False,
+            clean, title=printable(title), severity=severity, timeout=timeout, markup=False
         )
+        self.board.say(clean, severity, timeout)
 
     def on_mount(self) -> None:
         """Show the board and start the network worker."""
+        self.theme_changed_signal.subscribe(self, self._keep_theme)
         self.push_screen(self.board)
         self.watch_connection()
+
+    def _keep_theme(self, theme: Theme) -> None:
+        """Remember a theme picked in the palette for the next board."""
+        if theme.name == self.profile.theme or not self.profile.complete:
+            return
+        self.profile = dataclasses.replace(self.profile, theme=theme.name)
+        try:
+            save_profile(self.profile)
+        except OSError:
+            self.notify("Could not save the theme for next time.", severity="warning")
 
     @work(exclusive=True, group="network", exit_on_error=False)
     async def watch_connection(self, restart: bool = False) -> None:

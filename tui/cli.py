@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("session", nargs="?", default="", help="session id (or its start)")
     resume.add_argument("--list", action="store_true", help="list the sessions you can resume")
+    resume.add_argument(
+        "--server", help="the session's relay moved: reconnect to it here, e.g. ws://host:9000"
+    )
+    resume.add_argument(
+        "--port", type=int, help="run the built-in relay on another port (others must be told)"
+    )
     resume.set_defaults(handler=run_resume)
 
     demo = sub.add_parser(

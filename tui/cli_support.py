@@ -22,6 +22,7 @@ from accord.tui.config import (
     profile_path,
     save_profile,
 )
+from accord.tui.words import plain_reason
 
 if TYPE_CHECKING:
     from accord.client import Connection
@@ -103,6 +104,29 @@ def check_code(code: str) -> str:
     return code
 
 
+async def precheck_code(server: str, code: str) -> int:
+    """Ask the relay whether it knows ``code`` without joining (a hello with no name); 0 if so.
+
+    Raises:
+        CliError: the relay does not know the code, or cannot be reached.
+    """
+    from accord.client import Connection, ConnectionFailed
+    from accord.protocol.messages import Hello
+
+    conn = Connection(server, Hello(code=code, name=""))
+    try:
+        await conn.start(timeout=8)
+    except ConnectionFailed as exc:
+        if exc.code == "bad_message":  # the code is known; only the name is missing
+            return 0
+        raise CliError(plain_reason(exc.reason)) from None
+    except TimeoutError:
+        raise CliError(f"the relay at {server} did not answer in time") from None
+    finally:
+        await conn.close()
+    return 0  # welcomed without a name: not what this protocol's relay does; go on and see
+
+
 def port_of(url: str) -> int:
     parsed = urlparse(url)
     return parsed.port or (443 if parsed.scheme == "wss" else 80)
@@ -136,30 +160,56 @@ async def start_relay(bind: str, port: int, folder: Path, *, fallback: bool) -> 
     raise CliError(f"cannot start the built-in relay: {last}")
 
 
-async def connect(conn: Connection) -> None:
+async def connect(conn: Connection, timeout: float = 20.0) -> None:
+    """Start ``conn`` and wait for its welcome.
+
+    Raises:
+        CliError: refused, unreachable or silent for ``timeout`` seconds.
+    """
     from accord.client import ConnectionFailed
 
     try:
-        await conn.start(timeout=20)
+        await conn.start(timeout=timeout)
     except ConnectionFailed as exc:
-        raise CliError(exc.reason) from None
+        raise CliError(plain_reason(exc.reason)) from None
     except TimeoutError:
         await conn.close()
         raise CliError(f"the relay at {conn.url} did not answer in time") from None
 
 
 async def open_board(conn: Connection, **options: Any) -> int:
+    """Run the board until it exits; the terminal is given back however it ends.
+
+    SIGTERM and SIGHUP (a closed terminal window or tmux pane, ``kill``) end the app
+    the ordinary way, so Textual restores the screen and the keyboard mode.
+    """
+    import asyncio
+    import functools
+    import signal
+
     from accord.tui.app import AccordApp
 
     app = AccordApp(conn, **options)
+    loop = asyncio.get_running_loop()
+    caught: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(sig, functools.partial(app.exit, return_code=128 + sig))
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
+            continue
+        caught.append(sig)
     try:
         await app.run_async()
     finally:
+        for sig in caught:
+            loop.remove_signal_handler(sig)
         await conn.close()
     return app.return_code or 0
 
 
-def remember(conn: Connection, url: str, embedded: bool, extra: dict[str, str]) -> None:
+def remember(
+    conn: Connection, url: str, embedded: bool, extra: dict[str, str], bind: str = ""
+) -> None:
     session = conn.session
     if session is None:
         return
@@ -175,6 +225,7 @@ def remember(conn: Connection, url: str, embedded: bool, extra: dict[str, str]) 
             question=session.question,
             embedded=embedded,
             codes=extra,
+            bind=bind,
         )
     )
 

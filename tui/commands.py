@@ -6,7 +6,7 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from accord.protocol import limits as L
 from accord.protocol.text import visible
@@ -15,6 +15,7 @@ from accord.tui.config import (
     Membership,
     Profile,
     data_dir,
+    load_profile,
 )
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ from accord.tui.cli_support import (
     member_codes,
     open_board,
     port_of,
+    precheck_code,
     reachable_url,
     remember,
     run_async,
@@ -99,7 +101,7 @@ async def _host(args: argparse.Namespace, profile: Profile, question: str) -> in
             url, Create(question=question, name=profile.name, department=profile.department)
         )
         await connect(conn)
-        remember(conn, url, relay is not None, member_codes(conn))
+        remember(conn, url, relay is not None, member_codes(conn), bind if relay else "")
         return await open_board(
             conn,
             server_label=shown,
@@ -118,6 +120,12 @@ async def _host(args: argparse.Namespace, profile: Profile, question: str) -> in
 def run_join(args: argparse.Namespace) -> int:
     """``accord join CODE``."""
     check_code(args.code)
+    if not load_profile().complete and sys.stdin.isatty() and sys.stdout.isatty():
+        # First run: find out that a code is wrong before asking who you are.
+        saved = load_profile().server
+        run_async(
+            precheck_code(check_server_url(args.server or saved or DEFAULT_SERVER), args.code)
+        )
     profile = ensure_profile()
     server = check_server_url(args.server or profile.server or DEFAULT_SERVER)
     return run_async(_join(server, args.code, profile))
@@ -151,21 +159,81 @@ def run_resume(args: argparse.Namespace) -> int:
     if membership is None:
         what = f"session {args.session!r}" if args.session else "session"
         raise CliError(f"no {what} to resume; join one with: accord join CODE")
-    return run_async(_resume(membership))
+    if args.server:
+        check_server_url(args.server)
+    if args.port is not None and not membership.embedded:
+        raise CliError(
+            "--port moves a relay that runs in your terminal; this session's relay is "
+            f"{membership.server} (use --server to point at a new address)",
+            EXIT_USAGE,
+        )
+    return run_async(_resume(membership, args.server, args.port))
 
 
-async def _resume(m: Membership) -> int:
+def stranded(m: Membership, port: int, why: object) -> str:
+    """Why the session's relay cannot come back at its address, and what people must do."""
+    bind = m.bind or "127.0.0.1"
+    shown = reachable_url(bind, port)
+    base = shown.rsplit(":", 1)[0]
+    return (
+        f"cannot reopen this session's relay at {shown}: the port is taken by another "
+        f"program ({why}). Participants' boards keep trying that address, so close that "
+        "program and run accord resume again; or run accord resume --port OTHER and tell "
+        f"participants to run: accord resume --server {base}:OTHER"
+    )
+
+
+async def reopen_relay(m: Membership, port: int | None) -> tuple[Any, str, str, str]:
+    """Start ``m``'s embedded relay again at its address (or at ``port`` when asked).
+
+    Returns the relay (None when its port is taken), the URL to connect to, a note for
+    the invite when the relay moved on purpose, and what held the port.
+
+    Raises:
+        CliError: the port asked for with ``--port`` cannot be used.
+    """
+    bind = m.bind or "127.0.0.1"
+    old = port_of(m.server)
+    wanted = old if port is None else port
+    try:
+        relay = await start_relay(bind, wanted, data_dir(), fallback=False)
+    except CliError as exc:
+        if wanted != old:
+            raise
+        # Taken: maybe by the relay of this very session (another accord still running it).
+        return None, m.server, "", str(exc).removeprefix("cannot start the built-in relay: ")
+    url = f"ws://127.0.0.1:{relay.port}" if bind in ("0.0.0.0", "::") else relay.url
+    note = ""
+    if wanted != old:
+        moved = reachable_url(bind, relay.port)
+        note = (
+            f"The relay moved from port {old} to {relay.port}. Tell participants to "
+            f"run: accord resume --server {moved}"
+        )
+    return relay, url, note, ""
+
+
+async def _resume(m: Membership, server: str | None = None, port: int | None = None) -> int:
+    """Reopen ``m``: the embedded relay comes back at the same address, never a random one."""
     from accord.client import Connection
     from accord.protocol.messages import Hello
 
     relay = None
-    url = m.server
-    if m.embedded:
-        relay = await start_relay("127.0.0.1", port_of(url), data_dir(), fallback=True)
-        url = relay.url
+    url = server or m.server
+    note = taken_by = ""
+    bind = m.bind or "127.0.0.1"
+    if m.embedded and server is None:
+        relay, url, note, taken_by = await reopen_relay(m, port)
     try:
         conn = Connection(url, Hello(token=m.token))
-        await connect(conn)
+        squatted = m.embedded and relay is None and server is None
+        try:
+            # Whatever holds the port answers at once if it is this session's relay.
+            await connect(conn, timeout=4.0 if squatted else 20.0)
+        except CliError:
+            if squatted:
+                raise CliError(stranded(m, port_of(m.server), taken_by)) from None
+            raise
         if m.codes:
             from accord.protocol.messages import Secrets
 
@@ -175,8 +243,16 @@ async def _resume(m: Membership) -> int:
                 partner_code=m.codes.get("partner", ""),
                 observer_code=m.codes.get("observer", ""),
             )
-        remember(conn, url, m.embedded, m.codes)
-        return await open_board(conn, server_label=url, records_dir=data_dir() / "decisions")
+        embedded = m.embedded and server is None
+        remember(conn, url, embedded, m.codes, m.bind if embedded else "")
+        label = reachable_url(bind, port_of(url)) if relay is not None else url
+        return await open_board(
+            conn,
+            server_label=label,
+            invite_note=note,
+            show_invite=bool(note) and conn.secrets is not None,
+            records_dir=data_dir() / "decisions",
+        )
     finally:
         if relay is not None:
             await relay.close()

@@ -49,6 +49,8 @@ class Profile:
     name: str = ""
     department: str = ""
     server: str = ""
+    #: The board's theme as last picked in the palette ("" is Textual's default).
+    theme: str = ""
 
     @property
     def complete(self) -> bool:
@@ -77,7 +79,7 @@ def load_profile(path: Path | None = None) -> Profile:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(known)})")
-    limits = {"name": L.NAME_CHARS, "department": L.DEPARTMENT_CHARS, "server": 400}
+    limits = {"name": L.NAME_CHARS, "department": L.DEPARTMENT_CHARS, "server": 400, "theme": 64}
     for key, value in data.items():
         if not isinstance(value, str):
             raise ConfigError(f"{path}: {key} must be a string, not {type(value).__name__}")
@@ -117,6 +119,8 @@ class Membership:
     last_used: float = 0.0
     embedded: bool = False
     codes: dict[str, str] = field(default_factory=dict)
+    #: The address an embedded relay was bound to ("" is 127.0.0.1), so resume binds it again.
+    bind: str = ""
 
 
 class KeyStore:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accord.protocol.commands import Command
 from accord.protocol.model import Member, Role, Session
+from accord.protocol.permissions import may
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +17,12 @@ class Context:
     me: str
     online: frozenset[str]
     now: float
+    #: Seconds since the link to the relay went down (None while it is up): presence is
+    #: then unknown, and the relay, not the members, is what is missing.
+    relay_down_for: float | None = None
+    #: Your commands sent but not yet acknowledged, oldest first: panels show them at
+    #: once, marked as waiting, until the relay's events replace them.
+    pending: tuple[Command, ...] = ()
 
     @property
     def member(self) -> Member | None:
@@ -35,9 +43,9 @@ class Context:
     @property
     def can_vote(self) -> bool:
         """True for the facilitator and participants."""
-        return self.role in ("facilitator", "participant")
+        return may(self.role, "vote")
 
     @property
     def can_contribute(self) -> bool:
         """True for those who add cards, needs and options."""
-        return self.role in ("facilitator", "participant")
+        return may(self.role, "add cards")

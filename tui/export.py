@@ -28,10 +28,25 @@ from accord.tui.cli_support import CliError, connect, run_async
 def run_export(args: argparse.Namespace) -> int:
     """``accord export``: from the local store, else from the relay of a session you joined."""
     folder: Path = args.data_dir or data_dir()
+    wanted: str = args.session
+    if not wanted and not args.data_dir:
+        # The session you most recently took part in, wherever it ran (not the newest
+        # session this machine happens to store).
+        latest = KeyStore().find()
+        if latest is not None:
+            where = "here" if latest.embedded else latest.server
+            print(
+                f"exporting session {latest.session_id} ({latest.question!r}, {where}), the one "
+                "you took part in most recently; give a session id to pick another",
+                file=sys.stderr,
+            )
+            if not latest.embedded:
+                return run_async(_export_remote(latest, args.format, args.output))
+            wanted = latest.session_id
     try:
-        return run_async(_export(folder, args.session, args.format, args.output))
+        return run_async(_export(folder, wanted, args.format, args.output))
     except CliError:
-        membership = None if args.data_dir else KeyStore().find(args.session)
+        membership = None if args.data_dir else KeyStore().find(wanted)
         if membership is None or membership.embedded:
             raise
         return run_async(_export_remote(membership, args.format, args.output))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +20,11 @@ class FirstRunApp(App[Profile | None]):
     CSS_PATH: ClassVar[list[str | Path]] = [str(_HERE / "dialogs" / "form.tcss")]  # type: ignore[assignment]
 
     def __init__(self, initial: Profile | None = None, where: str = "") -> None:
+        # Textual takes NO_COLOR out of the environment; put it back for the board after us.
+        no_color = os.environ.get("NO_COLOR")
         super().__init__()
+        if no_color is not None:
+            os.environ["NO_COLOR"] = no_color
         self.initial = initial
         self.where = where
 

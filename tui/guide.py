@@ -15,7 +15,7 @@ from accord.protocol.model import (
     Session,
     Vote,
 )
-from accord.protocol.permissions import is_facilitator
+from accord.protocol.permissions import is_facilitator, may
 from accord.protocol.results import criteria, dots_used
 
 Severity = Literal["information", "warning", "error"]
@@ -53,7 +53,7 @@ def clock(seconds: float) -> str:
 
 def voters(session: Session) -> list[Member]:
     """Members who vote: facilitator and participants."""
-    return [m for m in session.members.values() if m.role in ("facilitator", "participant")]
+    return [m for m in session.members.values() if may(m.role, "vote")]
 
 
 def vote_progress(session: Session, vote: Vote) -> str:
@@ -62,51 +62,91 @@ def vote_progress(session: Session, vote: Vote) -> str:
 
 
 def task_line(session: Session, me: str) -> str:
-    """One line: what the group (and you) are asked to do right now."""
+    """One line: what the group (and you) are asked to do right now, phase by phase."""
     member = session.members.get(me)
     role = member.role if member else "observer"
     if session.closed:
         return "The session is closed. Export the decision record with w."
     vote = session.open_vote()
     mine = vote.ballots.get(me) if vote else None
-    can_vote = role in ("facilitator", "participant")
+    can_vote = may(role, "vote")
+    lead = role == "facilitator"
     phase = session.phase
+    if vote is not None and lead and vote.kind != "consensus":
+        mine_done = _your_part(session, vote, me)
+        return f"{mine_done}V reveals the {VOTE_NAMES[vote.kind]} ({vote_progress(session, vote)})."
     if phase == "learn":
         if vote and vote.kind == "dots" and can_vote:
             left = vote.dots - dots_used(mine)
             return f"Dot vote: put your dots on what matters most ({left} of {vote.dots} left)."
+        dots = session.latest_vote("dots")
+        if lead and dots is not None and dots.results_visible:
+            return "The dots are in: press ] to move on to Needs."
+        if lead and session.live_cards():
+            return "Add cards with the group; v opens a dot vote, ] moves on to Needs."
         if role == "partner":
             return "The group is gathering the big picture; you can add notes in Options."
+        if role == "observer":
+            return "The group is adding cards on the big picture."
         return "Add cards: the value we are after, the cost of no change, what stakeholders say."
     if phase == "needs":
         if vote and vote.kind == "classify" and can_vote:
             done = len(mine.marks) if mine else 0
             total = len(session.live_needs())
             return f"Classify every need: must, optional or not a need ({done}/{total} done)."
-        unsettled = any(n.settled is None for n in session.live_needs())
-        if role == "facilitator" and unsettled:
+        needs = session.live_needs()
+        unsettled = any(n.settled is None for n in needs)
+        if lead and needs and not unsettled:
+            return "Every need is settled: press ] for Options."
+        if lead and unsettled:
             classified = session.latest_vote("classify")
             if classified is not None and classified.results_visible:
                 return "Settle each need: M must, O optional, N not a need (U clears)."
             return "Propose needs; open the classification (v), then settle each need's class."
+        if needs and not unsettled:
+            return "Every need is settled; the facilitator moves on to Options."
+        if role in ("partner", "observer"):
+            return "The group proposes needs and classifies them; the facilitator settles each."
         return "Propose needs: what must be true for the change to succeed, and how it shows."
     if phase == "options":
         if vote and vote.kind == "score" and can_vote:
             total = len(criteria(session)) * len(session.options)
             done = len(mine.marks) if mine else 0
             return f"Score every option against every criterion ({done}/{total} cells)."
+        scored = session.latest_vote("score")
+        if lead and scored is not None and scored.results_visible:
+            return "The ranking is in: press ] for Decide."
+        if lead and not criteria(session):
+            return "No criteria yet: settle needs in Needs ([) before scoring."
+        if lead:
+            return "Add options (a) and notes (n); v opens the scoring."
         if role == "partner":
             return "Add honest facts about the options as notes (n); you do not vote."
+        if role == "observer":
+            return "The group adds options and scores them against the criteria."
         return "Add options and notes; the criteria come from the settled needs."
     if session.decision is not None:
+        if lead:
+            return "The decision is recorded. Review it, then F closes the session."
         return "The decision is recorded. Review it, then the facilitator closes the session."
     if vote and vote.kind == "consensus" and can_vote:
+        if lead:
+            return f"Consensus round open: V reveals it ({vote_progress(session, vote)})."
         if mine is None:
             return "Consensus round: give your answer to the proposal."
         return "You answered; you can change it until the facilitator reveals."
     if session.proposal is None:
+        if lead:
+            return "Propose an option and a decision statement with p."
         return "The facilitator proposes an option and a decision statement."
+    if lead:
+        return "Discuss the proposal; v opens a consensus round, D records the decision."
     return "Discuss the proposal; the facilitator runs a consensus round."
+
+
+def _your_part(session: Session, vote: Vote, me: str) -> str:
+    """For the facilitator: "Vote too; " while their own ballot is empty."""
+    return "Vote too, then " if me not in vote.voters else ""
 
 
 def notice_for(session: Session, event: E.Event, me: str) -> tuple[str, Severity] | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from accord.client import Connection
-from accord.protocol.commands import AddCard
+from accord.protocol.commands import AddCard, SetReady
 from accord.protocol.messages import Create
 from accord.tui.cli import build_parser, main
 from accord.tui.config import Profile, profile_path, save_profile
@@ -161,4 +161,46 @@ async def test_export_of_a_joined_session_goes_through_its_relay(
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Decision record: Which way?") and "Lower fees" in text
     await priya.close()
+    await fac.close()
+
+
+async def test_export_picks_the_session_you_took_part_in_last(
+    relay_factory: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no id, export takes your latest session (here on a shared relay), and says which."""
+    from accord.tui.cli_support import remember
+    from accord.tui.config import data_dir
+
+    local = await relay_factory(data_dir=data_dir())
+    old = Connection(local.url, Create(question="An older local session?", name="Fay"))
+    await old.start(timeout=10)
+    remember(old, local.url, True, {})
+    await old.close()
+    shared = await relay_factory()
+    new = Connection(shared.url, Create(question="Just run on a shared relay?", name="Fay"))
+    await new.start(timeout=10)
+    await new.send(AddCard("value", "Lower fees"))
+    remember(new, shared.url, False, {})
+    out = tmp_path / "latest.md"
+    assert await asyncio.to_thread(main, ["export", "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("# Decision record: Just run on a shared")
+    assert new.session is not None and new.session.id in capsys.readouterr().err
+    await new.close()
+
+
+async def test_join_code_is_checked_before_the_first_run_questions(relay: Any) -> None:
+    """A wrong code is named before accord asks who you are; a right one adds nobody."""
+    from accord.client import Connection
+    from accord.protocol.messages import Create
+    from accord.tui.cli_support import CliError, precheck_code
+
+    fac = Connection(relay.url, Create(question="Which way?", name="Fay"))
+    await fac.start(timeout=10)
+    assert fac.secrets is not None and fac.session is not None
+    with pytest.raises(CliError) as caught:
+        await precheck_code(relay.url, "2222-3333-44444")
+    assert "does not know that join code" in str(caught.value)
+    assert await precheck_code(relay.url, fac.secrets.participant_code) == 0
+    await fac.send(SetReady(True))  # a barrier: a join would have landed before this
+    assert len(fac.session.members) == 1
     await fac.close()

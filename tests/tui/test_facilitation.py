@@ -26,7 +26,8 @@ async def test_timebox_counts_down_for_everyone_and_says_when_time_is_up(
     priya = Connection(relay.url, Hello(code=fac.secrets.participant_code, name="Priya"))
     await priya.start(timeout=10)
     apps = [AccordApp(fac, cursor_blink=False), AccordApp(priya, cursor_blink=False)]
-    async with apps[0].run_test(size=(80, 24)) as fp, apps[1].run_test(size=(80, 24)) as pp:
+    wide = (120, 36)  # the sidebar (and its timebox) shows from 100 columns
+    async with apps[0].run_test(size=wide) as fp, apps[1].run_test(size=wide) as pp:
         await fp.press("t")
         assert fp.app.focused is not None
         fp.app.focused.post_message(events.Paste("0.05"))

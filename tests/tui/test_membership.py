@@ -170,7 +170,7 @@ async def test_new_codes_show_in_invite_are_saved_and_the_old_code_is_refused(
     late = Connection(relay.url, Hello(code=old.participant_code, name="Late"))
     with pytest.raises(CliError) as refused:
         await connect(late)
-    assert "join code is not known here" in str(refused.value)
+    assert "does not know that join code" in str(refused.value)
     kim = Connection(relay.url, Hello(code=new.participant_code, name="Kim"))
     await connect(kim)
     assert kim.role == "participant"

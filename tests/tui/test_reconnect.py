@@ -28,7 +28,7 @@ async def test_card_typed_during_outage_lands_once_after_restart(
     await fac.start(timeout=10)
     assert fac.secrets is not None
     app = AccordApp(fac, cursor_blink=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(120, 36)) as pilot:  # wide enough for the sidebar
         link = app.board.query_one(LinkBox)
         await h.until(pilot, lambda: "connected" in h.widget_text(link))
 

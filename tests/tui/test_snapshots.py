@@ -1,4 +1,4 @@
-"""SVG snapshots of each phase panel and the help screen, at 80x24 and 120x36.
+"""SVG snapshots of each phase panel and the help screen, at 60x20, 80x24, 120x36 and 160x50.
 
 The sessions are built with the protocol's rules and reducer at fixed times,
 the clock is frozen and the cursor does not blink, so the pictures are stable.
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-SIZES = [(80, 24), (120, 36)]
+SIZES = [(60, 20), (80, 24), (120, 36), (160, 50)]
 #: Who looks at each phase: a participant, the facilitator, a participant, a participant.
 VIEWERS = {"learn": "Priya", "needs": "Fay", "options": "Priya", "decide": "Marco"}
 

@@ -20,7 +20,7 @@ Board = Callable[[str], Any]
 async def test_learn_shows_your_dots_left_and_who_voted(board: Board, preview: Any, h: Any) -> None:
     """A participant sees the dots they have left; the sidebar marks who has voted."""
     app = preview(board("learn"), "Priya")
-    async with app.run_test(size=(80, 24)):
+    async with app.run_test(size=(120, 36)):  # wide enough for the sidebar
         panel = h.widget_text(app.board.query_one(LearnPanel))
         assert "2 of 5 dots left" in panel
         assert "you:2" in panel
@@ -34,7 +34,7 @@ async def test_needs_lens_marks_departments_that_disagree(
 ) -> None:
     """``l`` shows each department's majority class and marks needs they disagree on."""
     app = preview(board("needs"), "Fay")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(60, 20)) as pilot:  # too narrow to show the lens unasked
         panel = app.board.query_one(NeedsPanel)
         before = h.widget_text(panel)
         assert "Sale " not in before and "l: lens" in before

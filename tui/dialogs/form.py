@@ -61,14 +61,15 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in a one-line field: move to the next field, or save from the last one."""
         event.stop()
-        self._enter(event.input)
+        self.advance(event.input)
 
     def on_long_text_submitted(self, event: LongText.Submitted) -> None:
         """Enter in a multi-line field: the same (ctrl+j breaks a line there)."""
         event.stop()
-        self._enter(event.field)
+        self.advance(event.field)
 
-    def _enter(self, field: Widget) -> None:
+    def advance(self, field: Widget) -> None:
+        """Move on from ``field`` to the next field, or save from the last one."""
         inputs = [w for w in self.query("#form Input, #form TextArea, #form RadioSet") if w.display]
         if field in inputs and inputs.index(field) < len(inputs) - 1:
             self.focus_next()

@@ -9,6 +9,7 @@ from accord.protocol.commands import OpenVote
 from accord.protocol.model import LANE_TITLES, LANES, Lane, VoteKind
 from accord.tui.dialogs.form import FormDialog
 from accord.tui.guide import VOTE_NAMES
+from accord.tui.widgets.fields import LineInput
 from accord.tui.widgets.toggles import Choice, Tick
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -50,9 +51,9 @@ class OpenVoteDialog(FormDialog[OpenVote]):
         )
         if self.kind == "dots":
             yield Label("Dots per person", classes="field-label")
-            yield Input("5", type="integer", id="dots", compact=True)
+            yield LineInput("5", type="integer", id="dots", compact=True)
             yield Label("Most dots on one card (0 = no cap)", classes="field-label")
-            yield Input("0", type="integer", id="cap", compact=True)
+            yield LineInput("0", type="integer", id="cap", compact=True)
             yield Label("Cards to vote on", classes="field-label")
             with RadioSet(id="lane", compact=True):
                 yield Choice("All lanes", value=self.lane is None)

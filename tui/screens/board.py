@@ -46,13 +46,21 @@ from accord.tui.widgets.learn import LearnPanel
 from accord.tui.widgets.needs import NeedsPanel
 from accord.tui.widgets.options import OptionsPanel
 from accord.tui.widgets.phase_bar import PhaseBar
-from accord.tui.widgets.sidebar import LinkBox, Sidebar
+from accord.tui.widgets.sidebar import LinkBox, MessageBox, Sidebar, StatusStrip
+from accord.tui.words import plain_reason
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ContentSwitcher, Footer
 
 #: Seconds a refused command stays listed in the sidebar (its toast says it first).
 FAILURE_SHOWN_FOR = 60.0
+#: Seconds a message stays in the sidebar unless its sender asked for longer; and how many.
+MESSAGE_SHOWN_FOR = 20.0
+MESSAGES_KEPT = 4
+#: Below this many columns the sidebar folds into the one-line strip.
+NARROW_BELOW = 100
+#: Seconds the strip shows a new message instead of the summary.
+STRIP_MESSAGE_FOR = 6.0
 
 
 class BoardScreen(BoardKeys):
@@ -85,6 +93,10 @@ class BoardScreen(BoardKeys):
         #: Set when the network worker died on an unexpected error (until a reconnect).
         self.task_failed = ""
         self._keys: tuple[object, ...] = ()
+        #: When the link to the relay went down (monotonic), or None while it is up.
+        self.down_since: float | None = None
+        #: Recent messages: (until when, text, severity), oldest first.
+        self.messages: list[tuple[float, str, str]] = []
 
     # ---- layout ----------------------------------------------------------------
 
@@ -98,20 +110,30 @@ class BoardScreen(BoardKeys):
                 yield OptionsPanel(id="options")
                 yield DecidePanel(id="decide")
             yield Sidebar(id="sidebar")
+        yield StatusStrip(id="strip")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Draw what the connection already has, then listen for updates."""
         self.redraw()
         self.show_link()
+        self.show_messages()
         if self.clock is None:
             self.set_interval(1.0, self.tick)
         if self.show_invite and self.conn.secrets is not None:
             self.call_after_refresh(self.action_invite)
 
     def on_resize(self) -> None:
-        """Give the sidebar more room on wide terminals."""
+        """Give the sidebar more room on wide terminals; fold it into a strip on narrow ones."""
         self.set_class(self.size.width >= 110, "-wide")
+        narrow = self.size.width < NARROW_BELOW
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self.refresh_bindings()
+
+    def action_sidebar(self) -> None:
+        """Open or close the full sidebar on a narrow terminal."""
+        self.toggle_class("-sidebar")
 
     # ---- updates from the client ------------------------------------------------
 
@@ -153,6 +175,12 @@ class BoardScreen(BoardKeys):
     def on_link_updated(self, message: LinkUpdated) -> None:
         """Show the link state; tell the user about an outage and the recovery."""
         state = message.state
+        down = state.kind in ("reconnecting", "offline")
+        if down and self.down_since is None:
+            self.down_since = time.monotonic()
+        elif not down and self.down_since is not None:
+            self.down_since = None
+        self.redraw()
         self.show_link()
         if state.kind == "reconnecting" and state.attempt <= 1:
             self.notify(
@@ -163,7 +191,12 @@ class BoardScreen(BoardKeys):
         elif state.kind == "offline" and state.reason not in ("closed", ""):
             if self.farewell_shown:
                 return  # the final message already says why
-            self.notify(f"Offline: {state.reason}", severity="error", timeout=30)
+            self.refresh_bindings()
+            self.notify(
+                f"Offline: {plain_reason(state.reason)}. Press R to try again.",
+                severity="error",
+                timeout=30,
+            )
 
     def on_command_updated(self, message: CommandUpdated) -> None:
         """Show pending commands, and refusals with their reason."""
@@ -172,6 +205,7 @@ class BoardScreen(BoardKeys):
             self.failed = [*self.failed[-4:], (time.monotonic(), out)]
             self.notify(f"Not done: {out.reason}", severity="error")
         self.command_settled(out)
+        self.redraw()  # what was waiting shows as done, or goes
         self.show_link()
 
     def on_notified(self, message: Notified) -> None:
@@ -192,8 +226,8 @@ class BoardScreen(BoardKeys):
         self.notify(f"{message.detail}. Press R to reconnect.", severity="error", timeout=30)
 
     def action_reconnect(self) -> None:
-        """After the connection task failed: start it again from a fresh snapshot."""
-        if not self.task_failed:
+        """After the connection stopped: start it again from a fresh snapshot."""
+        if not self.task_failed and self.conn.failure is None:
             return
         self.task_failed = ""
         self.refresh_bindings()
@@ -204,6 +238,7 @@ class BoardScreen(BoardKeys):
         """Send a widget's command."""
         message.stop()
         self.conn.submit(message.command)
+        self.redraw()  # what you entered shows at once, marked as waiting
         self.show_link()
 
     # ---- drawing -----------------------------------------------------------------------
@@ -217,7 +252,18 @@ class BoardScreen(BoardKeys):
         session = self.conn.session
         if session is None:
             return None
-        return Context(session, self.conn.member_id, frozenset(self.conn.online), self.now())
+        return Context(
+            session,
+            self.conn.member_id,
+            frozenset(self.conn.online),
+            self.now(),
+            self.relay_down_for(),
+            tuple(out.command for out in self.conn.outbox.values()),
+        )
+
+    def relay_down_for(self) -> float | None:
+        """Seconds the relay has been unreachable, or None while the link is up."""
+        return None if self.down_since is None else time.monotonic() - self.down_since
 
     def redraw(self) -> None:
         """Hand every part a new context; switch panels when the phase moved."""
@@ -228,7 +274,7 @@ class BoardScreen(BoardKeys):
         if ctx.member is not None and ctx.member.removed:
             self.say_farewell()
         for part in self.query(BoardPart):
-            if not isinstance(part, LinkBox):
+            if not isinstance(part, LinkBox | MessageBox):
                 part.show(ctx)
         if ctx.session.phase != self.phase:
             self.phase = ctx.session.phase
@@ -250,15 +296,52 @@ class BoardScreen(BoardKeys):
         """Once a second: move the timer on, say when time is up, let old refusals fade."""
         if self.ctx is not None and self.conn.session is not None:
             before = self.ctx
-            ctx = dataclasses.replace(before, now=self.now())
+            ctx = dataclasses.replace(before, now=self.now(), relay_down_for=self.relay_down_for())
             self.ctx = ctx
             self.query_one("#timer", BoardPart).show(ctx)
+            if ctx.relay_down_for is not None:
+                self.query_one("#members", BoardPart).show(ctx)
             timer = ctx.session.timer
             if timer is not None and before.now < timer.ends_at <= ctx.now:
                 self.app.bell()
                 self.notify(f"Time is up: {timer.label}.", severity="warning", timeout=10)
         if self.failed:
             self.show_link()
+        if self.messages and self.messages[0][0] <= time.monotonic():
+            self.show_messages()
+        elif self.messages:
+            self.show_strip()
+        if self.ctx is not None:
+            self.query_one(StatusStrip).show(self.ctx)
+
+    def say(self, text: str, severity: str = "information", timeout: float | None = None) -> None:
+        """Add a message to the sidebar's message box (the board's toasts)."""
+        until = time.monotonic() + max(timeout or 0.0, MESSAGE_SHOWN_FOR)
+        self.messages = [*self.messages, (until, text, severity)][-MESSAGES_KEPT:]
+        self.show_messages()
+
+    def show_messages(self) -> None:
+        """Draw the messages still due, and forget the old ones."""
+        now = time.monotonic()
+        due = [(until, text, sev) for until, text, sev in self.messages if until > now]
+        self.messages = due
+        if self.is_mounted:
+            box = self.query(MessageBox)
+            if box:
+                box.first().show_messages([(text, sev) for _, text, sev in due])
+            self.show_strip()
+
+    def show_strip(self) -> None:
+        """Update the narrow terminal's one-line strip."""
+        strips = self.query(StatusStrip)
+        if not strips:
+            return
+        fresh = None
+        if self.messages:
+            until, text, severity = self.messages[-1]
+            if until - MESSAGE_SHOWN_FOR + STRIP_MESSAGE_FOR > time.monotonic():
+                fresh = (text, severity)
+        strips.first().show_state(self.conn.link, len(self.conn.outbox), fresh)
 
     def show_link(self) -> None:
         """Update the link box from the connection."""
@@ -267,10 +350,12 @@ class BoardScreen(BoardKeys):
         if self.task_failed:
             state = LinkState("offline", reason=f"{self.task_failed} (R reconnects)")
         elif self.conn.failure is not None:
-            state = LinkState("offline", reason=self.conn.failure.reason)
+            reason = plain_reason(self.conn.failure.reason)
+            state = LinkState("offline", reason=f"{reason} (R tries again)")
         recent = time.monotonic() - FAILURE_SHOWN_FOR
         failed = [out for at, out in self.failed if at >= recent]
         self.query_one(LinkBox).show_link(state, waiting, failed)
+        self.show_strip()
 
     def save_record(self) -> None:
         """Keep a copy of the record in the data folder (facilitator, on decision or close)."""

@@ -22,7 +22,8 @@ from accord.protocol.commands import (
     SetReady,
     StopTimer,
 )
-from accord.protocol.model import PHASE_TITLES, PHASES, Phase, VoteKind
+from accord.protocol.model import PHASE_TITLES, PHASES, Phase
+from accord.protocol.permissions import vote_kind_of
 from accord.server.records import write_record
 from accord.tui.context import Context
 from accord.tui.dialogs.confirm import ConfirmDialog
@@ -32,16 +33,11 @@ from accord.tui.dialogs.prompt import TextPrompt
 from accord.tui.dialogs.timer_dialog import TimerDialog
 from accord.tui.dialogs.vote_dialog import OpenVoteDialog
 from accord.tui.guide import PHASE_HELP, VOTE_NAMES
+from accord.tui.screens.key_feedback import KeyFeedback
 from accord.tui.screens.member_keys import MEMBER_ACTIONS, MemberKeys
 from accord.tui.widgets.base import BoardPart
 from textual.binding import Binding, BindingType
 
-VOTE_OF_PHASE: dict[Phase, VoteKind] = {
-    "learn": "dots",
-    "needs": "classify",
-    "options": "score",
-    "decide": "consensus",
-}
 FACILITATOR_ACTIONS = {
     "phase",
     "timer",
@@ -58,7 +54,7 @@ PHASE_KEYS = Binding.Group("Phase")
 VOTE_KEYS = Binding.Group("Vote")
 
 
-class BoardKeys(MemberKeys):
+class BoardKeys(MemberKeys, KeyFeedback):
     """The board screen's bindings and actions (the screen itself is ``BoardScreen``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -108,8 +104,9 @@ class BoardKeys(MemberKeys):
             "R",
             "reconnect",
             "Reconnect",
-            tooltip="After the connection task failed: connect again from a fresh snapshot",
+            tooltip="After the connection stopped: connect again from a fresh snapshot",
         ),
+        Binding("S", "sidebar", "Sidebar", tooltip="Narrow terminals: show or hide the sidebar"),
         Binding(
             "w",
             "write_record",
@@ -132,6 +129,10 @@ class BoardKeys(MemberKeys):
         """Redraw the link box (``BoardScreen`` draws it)."""
         raise NotImplementedError
 
+    def action_sidebar(self) -> None:
+        """Show or hide the sidebar on a narrow terminal (``BoardScreen`` does it)."""
+        raise NotImplementedError
+
     # ---- keys --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -145,8 +146,10 @@ class BoardKeys(MemberKeys):
             return self.member_action_allowed(action)
         if action == "ready":
             return ctx.role != "observer"
+        if action == "sidebar":
+            return self.has_class("-narrow")
         if action == "reconnect":
-            return bool(self.task_failed)
+            return bool(self.task_failed) or self.conn.failure is not None
         return True
 
     def panel(self) -> BoardPart:
@@ -165,7 +168,7 @@ class BoardKeys(MemberKeys):
                 name = binding.action.split("(")[0]
                 if name in NAVIGATION or binding.action in seen:
                     continue
-                if node.check_action(name, ()) is False:
+                if node.check_action(name, ()) is False or self.denial(name):
                     continue
                 seen.add(binding.action)
                 key = binding.key_display or self.app.get_key_display(binding)
@@ -229,7 +232,7 @@ class BoardKeys(MemberKeys):
         ctx = self.ctx
         if ctx is None:
             return
-        kind = VOTE_OF_PHASE[ctx.session.phase]
+        kind = vote_kind_of(ctx.session.phase)
         if ctx.session.open_vote(kind) is not None:
             self.notify(f"A {VOTE_NAMES[kind]} is already open.", severity="warning")
             return
@@ -244,7 +247,7 @@ class BoardKeys(MemberKeys):
         ctx = self.ctx
         if ctx is None:
             return None
-        kind = VOTE_OF_PHASE[ctx.session.phase]
+        kind = vote_kind_of(ctx.session.phase)
         vote = ctx.session.open_vote(kind)
         if vote is None and revealable:
             latest = ctx.session.latest_vote(kind)

@@ -105,7 +105,7 @@ class MemberKeys(DialogHost):
             out.append(KeyHelp("K", "New join codes", "the old codes stop working"))
         return out
 
-    def on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         """A hidden key of this module pressed by someone who may not use it: say why."""
         action = EXPLAINED_KEYS.get(event.key)
         if action is None or self.ctx is None or self.member_action_allowed(action):

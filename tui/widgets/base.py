@@ -10,7 +10,8 @@ and is never parsed as markup.
 
 from __future__ import annotations
 
-from typing import ClassVar, NamedTuple, Self
+import time
+from typing import ClassVar, Generic, NamedTuple, Self, TypeVar
 
 from accord.protocol.commands import Command
 from accord.protocol.text import printable
@@ -25,6 +26,37 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.visual import RichVisual, Visual, visualize
 from textual.widget import Widget
+
+K = TypeVar("K")
+
+#: Seconds a value sent stays "on its way" before the session's own value counts again.
+IN_FLIGHT_SECONDS = 5.0
+
+
+class InFlight(Generic[K]):
+    """Values this board sent and has not seen back from the relay yet.
+
+    Quick presses must add up: the third ``+`` before any ack starts from the second
+    press's value, not from the session's stale one (as dot presses do).
+    """
+
+    def __init__(self) -> None:
+        self._sent: dict[K, tuple[int, float]] = {}
+
+    def value(self, key: K, seen: int) -> int:
+        """The value to build on: the one last sent while it is on its way, else ``seen``."""
+        sent = self._sent.get(key)
+        if sent is None:
+            return seen
+        value, at = sent
+        if value == seen or time.monotonic() - at > IN_FLIGHT_SECONDS:
+            del self._sent[key]
+            return seen
+        return value
+
+    def sent(self, key: K, value: int) -> None:
+        """Note that ``value`` was sent for ``key``."""
+        self._sent[key] = (value, time.monotonic())
 
 
 class _Drawn(NamedTuple):
@@ -90,6 +122,8 @@ class BoardPart(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.ctx: Context | None = None
+        #: Values sent and not yet back (weights, counts), so quick presses add up.
+        self.in_flight: InFlight[object] = InFlight()
 
     @property
     def asks(self) -> Asks:

@@ -14,6 +14,7 @@ from typing import Any
 from accord.protocol.text import tidy
 from textual import events
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, TextArea
 from textual.widgets.text_area import EditResult, Location
 
@@ -38,8 +39,51 @@ def _fit(field: Input | TextArea, text: str, room: int, limit: int) -> str:
     return text[: max(0, room)]
 
 
+def _moved_on(field: Widget) -> Widget | None:
+    """The field that has focus now, if focus already left ``field`` for another field.
+
+    Keys typed faster than the board handles them are queued for the field that
+    had focus when they arrived; ``app.focused`` moves at once, so a key that
+    reaches a field after focus moved on belongs to the field that has it now.
+    """
+    focused = field.app.focused
+    if focused is field or not isinstance(focused, (Input, TextArea)):
+        return None
+    return focused
+
+
+def _handed_on(field: Widget, event: events.Key | events.Paste) -> bool:
+    """Pass a late key or paste on to the field that has focus now; True if it was."""
+    target = _moved_on(field)
+    if target is None:
+        return False
+    event.stop()
+    event.prevent_default()
+    if isinstance(event, events.Key):
+        target.post_message(events.Key(event.key, event.character))
+    else:
+        target.post_message(events.Paste(event.text))
+    return True
+
+
+def _advanced(field: Widget, event: events.Key) -> bool:
+    """Enter moves the form on at once (not through a message that lands after queued keys)."""
+    advance = getattr(field.screen, "advance", None)
+    if event.key != "enter" or not callable(advance):
+        return False
+    event.stop()
+    event.prevent_default()
+    advance(field)
+    return True
+
+
 class LineInput(Input):
-    """A one-line field: pasted lines are joined with a message, and the limit is announced."""
+    """A one-line field: pasted lines are joined with a message, and the limit is announced.
+
+    Fast keys stay in order: Enter moves focus at once, and a key or paste that
+    arrives after focus moved on goes to the field that has focus now, so a burst
+    such as "need, Enter, why" fills two fields.
+    """
 
     def __init__(self, value: str = "", *, max_length: int = 0, **kwargs: Any) -> None:
         super().__init__(tidy(value), max_length=max_length, **kwargs)
@@ -57,8 +101,15 @@ class LineInput(Input):
                 return
         super().replace(clean, start, end)
 
+    async def _on_key(self, event: events.Key) -> None:
+        """Hand late keys on; Enter moves the form on. Otherwise ``Input`` handles the key."""
+        if not _handed_on(self, event):
+            _advanced(self, event)
+
     def _on_paste(self, event: events.Paste) -> None:
         """Insert the whole paste (``Input`` would keep only its first line, silently)."""
+        if _handed_on(self, event):
+            return
         event.stop()
         event.prevent_default()
         if event.text:
@@ -114,10 +165,13 @@ class LongText(TextArea):
 
     async def _on_paste(self, event: events.Paste) -> None:
         """The paste is this field's alone (``TextArea`` inserts it, and lets it bubble on)."""
-        event.stop()
+        if not _handed_on(self, event):
+            event.stop()
 
     async def _on_key(self, event: events.Key) -> None:
         """Enter submits; ctrl+j (or shift+enter, where the terminal tells) breaks the line."""
+        if _handed_on(self, event) or _advanced(self, event):
+            return
         if event.key == "enter":
             event.stop()
             event.prevent_default()

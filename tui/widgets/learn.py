@@ -329,8 +329,18 @@ class LearnPanel(BoardPart):
         head_style = self.st("title") if active else Style(bold=True)
         title = LANE_TITLES[lane] if width >= 28 else SHORT_LANES[lane]
         out = [span(pad(f"{title} ({len(cards)})", width), head_style)]
+        waiting: list[Text] = []
+        for cmd in ctx.pending:  # your cards on their way to the relay, shown at once
+            if isinstance(cmd, AddCard) and cmd.lane == lane:
+                lines = textwrap.wrap(" ".join(cmd.text.split()), max(4, width - 2)) or [""]
+                waiting += [span("◌ " + pad(lines[0], width - 2), self.st("dim"))]
+                waiting += [span("  " + pad(ln, width - 2), self.st("dim")) for ln in lines[1:3]]
+                waiting.append(span(pad("  waiting to send", width), self.st("warn")))
+        if waiting and not cards:
+            return (out + waiting)[:height]
         if not cards:
-            out.append(self.styled(pad("(empty: a adds)" if active else "", width), "dim"))
+            empty = "(empty: a adds)" if ctx.can_contribute else "(empty)"
+            out.append(self.styled(pad(empty if active else "", width), "dim"))
             return out
         mine = vote.ballots.get(ctx.me) if vote is not None else None
         blocks: list[list[Text]] = []
@@ -346,7 +356,7 @@ class LearnPanel(BoardPart):
             if len(out) + len(block) > height:
                 break
             out.extend(block)
-        return out
+        return (out + waiting)[:height]
 
     def _card(
         self,

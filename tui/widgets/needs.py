@@ -262,7 +262,8 @@ class NeedsPanel(BoardPart):
         needs = self.needs()
         lines: list[RenderableType] = [self._status(ctx, vote, needs)]
         if not needs:
-            lines.append(self.styled(" No needs yet. Press a to propose one.", "dim"))
+            hint = " Press a to propose one." if ctx.can_contribute else ""
+            lines.append(self.styled(f" No needs yet.{hint}", "dim"))
             return self.block(lines)
         row = min(self.row, len(needs) - 1)
         lenses: dict[str, Lens] = {}

@@ -269,8 +269,10 @@ class OptionsPanel(BoardPart):
         if crit.gate:
             self.notify("Gates have no weight: an option passes or fails them.", severity="warning")
             return
-        weight = max(1, min(L.MAX_WEIGHT, crit.weight + delta))
-        if weight != crit.weight:
+        have = self.in_flight.value(("weight", crit.need_id), crit.weight)  # quick presses add up
+        weight = max(1, min(L.MAX_WEIGHT, have + delta))
+        if weight != have:
+            self.in_flight.sent(("weight", crit.need_id), weight)
             self.post_message(Submit(SetWeight(need_id=crit.need_id, weight=weight)))
 
     def action_delete(self) -> None:

@@ -29,7 +29,9 @@ class PhaseBar(BoardPart):
         seen = {v.phase for v in session.history} | {"learn"}
         current = PHASES.index(session.phase)
         for i, phase in enumerate(PHASES):
-            label = f" {i + 1} {PHASE_TITLES[phase]} "
+            # A mark, not only a colour: ▸ where the board is, ✓ for phases behind it.
+            mark = "▸" if phase == session.phase else "✓" if i < current else " "
+            label = f"{mark}{i + 1} {PHASE_TITLES[phase]} "
             if phase == session.phase:
                 phases.append(label, style=self.st("cursor"))
             elif phase in seen or i < current:

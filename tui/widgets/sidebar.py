@@ -37,9 +37,15 @@ class MemberList(BoardPart):
         present = [m for m in members if not m.removed]  # the removed are listed, not counted
         online = sum(1 for m in present if m.id in ctx.online)
         ready = sum(1 for m in present if m.ready)
-        head = span(f"{online}/{len(present)} here", self.st("title"))
-        head.append(f" · {ready} ready", style=self.st("dim"))
-        lines: list[RenderableType] = [head]
+        if ctx.relay_down_for is not None:
+            # The relay is what is missing: who is here is unknown until it is back.
+            said = f"? relay unreachable for {int(ctx.relay_down_for)} s"
+            parts = [said] if len(said) <= width else said.replace(" for ", "\n  for ").split("\n")
+            lines: list[RenderableType] = [span(part, self.st("warn")) for part in parts]
+        else:
+            head = span(f"{online}/{len(present)} here", self.st("title"))
+            head.append(f" · {ready} ready", style=self.st("dim"))
+            lines = [head]
         dept_w = 7 if width >= 30 else 5
         name_w = max(4, width - dept_w - 8)
         for m in members:
@@ -50,7 +56,10 @@ class MemberList(BoardPart):
         vote = ctx.session.open_vote(_kind_of_phase(ctx.session.phase))
         here = m.id in ctx.online and not m.removed
         row = Text()
-        row.append("●" if here else "○", style=self.st("good" if here else "dim"))
+        if ctx.relay_down_for is not None and m.id != ctx.me:
+            row.append("?", style=self.st("dim"))  # unknown while the relay is unreachable
+        else:
+            row.append("●" if here else "○", style=self.st("good" if here else "dim"))
         row.append(ROLE_MARKS[m.role], style=self.st("mark"))
         if m.removed:  # the mark always shows: the name gives way, and the department
             room = name_w + 1 + dept_w
@@ -154,11 +163,102 @@ class LinkBox(BoardPart):
         return self.block(lines)
 
 
+#: The mark before a message, so its weight never rests on colour alone.
+SEVERITY_MARKS = {"information": "•", "warning": "!", "error": "✕"}
+SEVERITY_STYLES = {"information": "accent", "warning": "warn", "error": "bad"}
+
+
+class MessageBox(BoardPart):
+    """The board's recent messages, newest first, wrapped in full (toasts would cover things)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.messages: list[tuple[str, str]] = []
+
+    def show_messages(self, messages: list[tuple[str, str]]) -> None:
+        """Show ``messages`` (text and severity, oldest first)."""
+        self.messages = list(messages)
+        self.display = bool(messages)
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        """Newest first; each message wrapped to the width, never cut mid-word."""
+        width = max(12, self.size.width)
+        lines: list[RenderableType] = []
+        for text, severity in reversed(self.messages):
+            mark = SEVERITY_MARKS.get(severity, "•")
+            style = self.st(SEVERITY_STYLES.get(severity, "accent"))
+            for i, part in enumerate(wrap(text, width - 2) or [""]):
+                lines.append(span(f"{mark if i == 0 else ' '} {part}", style if i == 0 else ""))
+        return self.block(lines)
+
+
 class Sidebar(Vertical):
     """The right-hand column of the board."""
 
     def compose(self) -> ComposeResult:
-        """Members on top, then the timebox and vote, then the link."""
+        """Members on top, then the timebox and vote, then the link and recent messages."""
         yield MemberList(id="members")
         yield TimerBox(id="timer")
         yield LinkBox(id="link")
+        yield MessageBox(id="messages")
+
+
+class StatusStrip(BoardPart):
+    """The sidebar folded into one line, for terminals too narrow for the sidebar.
+
+    A fresh message may take up to three lines, so it is read in full.
+
+    The newest message while it is fresh; otherwise the link, who is here and ready,
+    the timebox and the open vote's progress, and the key that opens the full sidebar.
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.link = LinkState("connecting")
+        self.waiting = 0
+        self.message: tuple[str, str] | None = None
+
+    def show_state(self, link: LinkState, waiting: int, message: tuple[str, str] | None) -> None:
+        """Take the link, the number of commands waiting, and the message to show (if any)."""
+        self.link, self.waiting, self.message = link, waiting, message
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        """One line, cut to the width."""
+        width = max(10, self.size.width)
+        if self.message is not None:
+            text, severity = self.message
+            mark = SEVERITY_MARKS.get(severity, "•")
+            style = self.st(SEVERITY_STYLES.get(severity, "accent"))
+            parts = wrap(text, width - 2) or [""]
+            return self.block(
+                [span(f"{mark if i == 0 else ' '} {part}", style) for i, part in enumerate(parts)]
+            )
+        ctx = self.ctx
+        line = Text()
+        if ctx is not None and ctx.relay_down_for is not None:
+            line.append(f"◌ relay unreachable for {int(ctx.relay_down_for)} s", self.st("warn"))
+        elif self.link.kind == "connected":
+            line.append("●", self.st("good"))
+        elif self.link.kind == "offline":
+            line.append("✕ offline", self.st("bad"))
+        else:
+            line.append(f"◌ {self.link.describe()}", self.st("warn"))
+        if self.waiting:
+            line.append(f" · {self.waiting} waiting", self.st("warn"))
+        if ctx is not None:
+            session = ctx.session
+            if ctx.relay_down_for is None:
+                here = sum(1 for m in session.members.values() if m.id in ctx.online)
+                line.append(f" {here}/{len(session.members)} here")
+            ready = sum(1 for m in session.members.values() if m.ready)
+            line.append(f" · {ready} ready", self.st("dim"))
+            timer = session.timer
+            if timer is not None:
+                line.append(f" · ◷ {clock(timer.ends_at - ctx.now)}", self.st("accent"))
+            vote = session.open_vote()
+            if vote is not None:
+                line.append(f" · {SHORT_VOTE[vote.kind]} {len(vote.voters)}/{len(voters(session))}")
+        line.append("  S: people", self.st("dim"))
+        return self.block([line])
