@@ -17,7 +17,7 @@ import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .config import LOG_LEVELS, ConfigError, ServerConfig, load_config
+from .config import DURABILITY, LOG_LEVELS, ConfigError, ServerConfig, load_config
 
 if TYPE_CHECKING:
     from .storage import SqliteStore
@@ -28,7 +28,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("accord.server")
 
 #: Settings with a hand-written flag (or none); every other setting gets ``--name-with-dashes``.
-_SPECIAL = {"data_dir", "log_level", "origins", "admin_token", "tls_cert", "tls_key"}
+_SPECIAL = {
+    "data_dir",
+    "log_level",
+    "origins",
+    "admin_token",
+    "tls_cert",
+    "tls_key",
+    "durability",
+}
 
 _HELP = {
     "host": "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
@@ -50,6 +58,8 @@ _HELP = {
     "replay_window": "events a reconnecting client may miss and still get replayed (default 1000)",
     "snapshot_every": "events between stored snapshots (default 200)",
     "idle_unload": "seconds an empty session stays in memory (default 300)",
+    "durability": "SQLite: disk (survives power loss, default) or process (survives kill -9)",
+    "store": "sqlite (default) or redis://host:port/db, shared by several relays",
 }
 
 
@@ -114,6 +124,9 @@ def _add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML config file")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where sessions are stored")
     parser.add_argument("--log-level", choices=LOG_LEVELS, help="log detail (default info)")
+    parser.add_argument(
+        "--durability", choices=DURABILITY, help=_HELP["durability"] + " (docs/ops.md)"
+    )
     parser.add_argument("--tls-cert", type=Path, metavar="FILE", help="PEM certificate chain")
     parser.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key")
     parser.add_argument(
@@ -181,7 +194,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return asyncio.run(_serve(config))
     except StartError as exc:
         print(f"accord serve: {exc}", file=sys.stderr)
-        return 2 if str(exc).startswith(("tls:", "data:")) else 1
+        return 2 if str(exc).startswith(("tls:", "data:", "store:")) else 1
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down
         return 130
 

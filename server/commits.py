@@ -27,6 +27,11 @@ class Committer:
         #: Transactions committed so far (a cheap sign of activity, for the GC policy).
         self.commits = 0
 
+    @property
+    def store(self) -> Store:
+        """The store commits go to (hosts read from it after losing a race)."""
+        return self._store
+
     def start(self) -> None:
         """Start the commit loop."""
         self._task = asyncio.create_task(self._run(), name="accord-committer")

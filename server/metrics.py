@@ -73,6 +73,16 @@ class Metrics:
         self.closes = Counter(
             "accord_closes", "Connections the relay closed, by close code.", ["code"], registry=r
         )
+        self.epochs_renewed = Counter(
+            "accord_epochs_renewed",
+            "Sessions given a new epoch because the store had gone back or lost them.",
+            registry=r,
+        )
+        self.store_conflicts = Counter(
+            "accord_store_conflicts",
+            "Appends refused because another relay wrote to the session first.",
+            registry=r,
+        )
         # Children bound once: ``labels()`` costs a lock and a dict lookup on every call,
         # and these run once per command (docs/performance.md).
         self.accepted = self.commands.labels("accepted", "")

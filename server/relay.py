@@ -53,13 +53,24 @@ def tls_context(config: ServerConfig) -> ssl.SSLContext | None:
     return context
 
 
+def open_store(config: ServerConfig) -> Store:
+    """The store the config names: SQLite in the data dir, or a shared Redis.
+
+    Raises:
+        StartError: if Redis is asked for but its client library is not installed.
+    """
+    if not config.store:
+        return SqliteStore(config.db_path, config.durability)
+    raise StartError(f"store: {config.store}: not supported yet")
+
+
 class Relay:
     """Serves sessions over websockets; ``async with Relay(config) as relay:``."""
 
     def __init__(self, config: ServerConfig, store: Store | None = None) -> None:
         self.config = config
         self.metrics = Metrics()
-        self.store: Store = store if store is not None else SqliteStore(config.db_path)
+        self.store: Store = store if store is not None else open_store(config)
         self.committer = Committer(self.store, self.metrics)
         self.hub = Hub(config, self.store, self.committer, self.metrics)
         self.admission = Admission(config.max_connections, config.max_connections_per_ip)

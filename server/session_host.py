@@ -206,6 +206,9 @@ class SessionHost:
                     self._queue.task_done()
 
     async def _handle(self, batch: list[Request]) -> None:
+        if any(self._ahead(r) for r in batch) and not await self._renew_epoch():
+            self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
+            return
         start_seq = self.session.seq
         outbox: list[Write] = []
         new_events: list[StoredEvent] = []
@@ -243,6 +246,36 @@ class SessionHost:
         self._flush(outbox)
         if closed_now:
             self._on_closed(self.session)
+
+    def _ahead(self, request: Request) -> bool:
+        """True for a resume that saw more of this epoch than is stored: the store went back."""
+        return (
+            isinstance(request, AttachRequest)
+            and request.epoch == self.epoch
+            and request.last_seq > self.session.seq
+        )
+
+    async def _renew_epoch(self) -> bool:
+        """Start a new epoch, so nobody resumes on top of events the store no longer has.
+
+        The client that noticed gets a snapshot (its epoch now differs); every
+        connection already here is closed to resume, and so gets one too.
+        Returns False if the new epoch could not be stored.
+        """
+        epoch = credentials.new_epoch()
+        log.warning(
+            "a client saw events the store no longer has; starting a new epoch",
+            extra={"session": self.session.id, "seq": self.session.seq},
+        )
+        try:
+            await self._committer.store.reset(self.session.id, epoch, self.session.seq)
+        except StoreError as exc:
+            log.error("session %s: cannot store a new epoch: %s", self.session.id, exc)
+            return False
+        self.epoch = epoch
+        self._metrics.epochs_renewed.inc()
+        self.close_all(CloseCode.INTERNAL, "session history changed; reconnect")
+        return True
 
     def summary(self) -> SessionInfo:
         """The row ops see in ``accord sessions list``."""

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from accord.protocol.model import Session
 
+from . import credentials
 from .store import (
     Append,
     Grant,
@@ -60,7 +61,22 @@ CREATE TABLE IF NOT EXISTS grants (
     member_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS grants_by_session ON grants (session_id);
+CREATE TABLE IF NOT EXISTS relay_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+
+#: Where Linux names the current boot; another value after a restart means the OS restarted.
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def boot_id() -> str:
+    """This boot of the machine's id, or "" where the OS does not say."""
+    try:
+        return BOOT_ID.read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
 
 
 class SqliteStore:
@@ -68,12 +84,20 @@ class SqliteStore:
 
     sqlite3 blocks, so every call runs in a single worker thread and the
     event loop keeps serving. ``append`` writes a whole batch of sessions'
-    events in one transaction (group commit) with ``synchronous=FULL``, so an
-    acknowledged event survives a crash of the process or the machine.
+    events in one transaction (group commit). With ``durability="disk"``
+    (``synchronous=FULL``) an acknowledged event survives a crash of the
+    process or the machine; with ``"process"`` (``synchronous=NORMAL``) it
+    survives a crash of the process, and after an OS crash every session gets
+    a new epoch, so clients that saw rolled-back events start from a snapshot.
+    ``durability=None`` is for tools beside a running relay: ``disk``, and no
+    record of a run of its own.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, durability: str | None = None) -> None:
         self.path = path
+        self.durability = durability
+        #: Sessions given a new epoch at open because an OS crash may have rolled them back.
+        self.renewed = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-store")
         self._db: sqlite3.Connection | None = None
 
@@ -103,7 +127,8 @@ class SqliteStore:
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode != "wal":
                 raise StoreError(f"{self.path}: cannot use WAL mode (got {mode})")
-            db.execute("PRAGMA synchronous=FULL")
+            sync = "NORMAL" if self.durability == "process" else "FULL"
+            db.execute(f"PRAGMA synchronous={sync}")
             db.execute("PRAGMA foreign_keys=OFF")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
@@ -112,6 +137,8 @@ class SqliteStore:
                 )
             db.executescript(_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if self.durability is not None:
+                self.renewed = self._after_crash(db)
         except sqlite3.Error as exc:
             db.close()
             raise StoreError(f"{self.path}: {exc}") from exc
@@ -119,6 +146,34 @@ class SqliteStore:
             db.close()
             raise
         self._db = db
+
+    def _after_crash(self, db: sqlite3.Connection) -> int:
+        """Renew every epoch if the last run used ``process`` and the OS went down under it.
+
+        Returns how many sessions got a new epoch. Marks this run as unclean
+        until ``close``.
+        """
+        state = dict(db.execute("SELECT key, value FROM relay_state").fetchall())
+        renewed = 0
+        boot = boot_id()
+        db.execute("BEGIN IMMEDIATE")
+        if (
+            state.get("clean") == "0"
+            and state.get("durability") == "process"
+            and state.get("boot") != boot
+        ):
+            ids = [row[0] for row in db.execute("SELECT id FROM sessions")]
+            db.executemany(
+                "UPDATE sessions SET epoch = ? WHERE id = ?",
+                [(credentials.new_epoch(), sid) for sid in ids],
+            )
+            renewed = len(ids)
+        db.executemany(
+            "INSERT OR REPLACE INTO relay_state (key, value) VALUES (?, ?)",
+            [("boot", boot), ("clean", "0"), ("durability", self.durability)],
+        )
+        db.execute("COMMIT")
+        return renewed
 
     async def open(self) -> None:
         """Open (and create if needed) the database file."""
@@ -129,6 +184,8 @@ class SqliteStore:
         if self._db is not None:
             # A checkpoint is an optimisation; the WAL is replayed on the next open anyway.
             with contextlib.suppress(sqlite3.Error):
+                if self.durability is not None:
+                    self._db.execute("INSERT OR REPLACE INTO relay_state VALUES ('clean', '1')")
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
             self._db = None
