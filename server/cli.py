@@ -268,7 +268,7 @@ def _when(stamp: float) -> str:
 async def _sessions(args: argparse.Namespace, store: SqliteStore) -> int:
     from accord.protocol import record
 
-    from .hub import read_session
+    from .loading import read_session
 
     await store.open()
     try:

@@ -13,17 +13,21 @@ from pathlib import Path
 
 from accord.protocol import record, reducer, rules
 from accord.protocol.errors import ErrorCode, Refusal
-from accord.protocol.events import Event, SessionCreated
+from accord.protocol.events import Event
 from accord.protocol.messages import Secrets
 from accord.protocol.model import Session
 
 from . import credentials
 from .commits import Committer
 from .config import ServerConfig
+from .host_sync import Feed
+from .loading import read_session
 from .metrics import Metrics
 from .session_host import SessionHost
 from .store import (
     Append,
+    CapReached,
+    Claimed,
     Grant,
     SessionInfo,
     Store,
@@ -54,9 +58,16 @@ class Hub:
     """Finds, creates, loads and unloads session hosts."""
 
     def __init__(
-        self, config: ServerConfig, store: Store, committer: Committer, metrics: Metrics
+        self,
+        config: ServerConfig,
+        store: Store,
+        committer: Committer,
+        metrics: Metrics,
+        feed: Feed | None = None,
     ) -> None:
         self._config = config
+        #: news of sessions other relays write, with a shared store
+        self._feed = feed
         self._store = store
         self._committer = committer
         self._metrics = metrics
@@ -118,7 +129,14 @@ class Hub:
         try:
             grant = await self._store.grant(key)
             if grant is None:
-                return await self._create(question, name, department, claim)
+                try:
+                    return await self._create(question, name, department, claim)
+                except Claimed:  # the same create, retried on another relay, went first
+                    grant = await self._store.grant(key)
+                    if grant is None:
+                        raise Refusal(
+                            ErrorCode.UNAUTHORIZED, "claim: already in use here; make a new one"
+                        ) from None
             return await self._created_before(grant, claim)
         finally:
             del self._creating[key]
@@ -182,9 +200,23 @@ class Hub:
             phase=session.phase,
             members=len(session.members),
         )
-        await self._store.create(
-            Append(session_id, expected_seq=0, events=blobs, summary=info, grants=grants)
-        )
+        if self._feed is not None:
+            await self._feed.follow(session_id)
+        try:
+            await self._store.create(
+                Append(session_id, expected_seq=0, events=blobs, summary=info, grants=grants)
+            )
+        except BaseException as exc:
+            if self._feed is not None:
+                with contextlib.suppress(StoreError):
+                    await self._feed.unfollow(session_id)
+            if isinstance(exc, CapReached):
+                raise Refusal(
+                    ErrorCode.LIMIT,
+                    f"this relay holds its most sessions ({self._config.max_sessions});"
+                    " ask its operator",
+                ) from None
+            raise
         host = self._new_host(session, epoch, blobs, snapshot_seq=0)
         self._metrics.created.inc()
         self._metrics.sessions_stored.inc()
@@ -224,6 +256,18 @@ class Hub:
             del self._loading[session_id]
 
     async def _load(self, session_id: str) -> SessionHost | None:
+        if self._feed is None:
+            return await self._load_from_store(session_id)
+        await self._feed.follow(session_id)  # before reading: nothing committed slips by
+        try:
+            host = await self._load_from_store(session_id)
+        finally:
+            if self._hosts.get(session_id) is None:
+                with contextlib.suppress(StoreError):
+                    await self._feed.unfollow(session_id)
+        return host
+
+    async def _load_from_store(self, session_id: str) -> SessionHost | None:
         loaded = await read_session(self._store, session_id)
         if loaded is None:
             return None
@@ -274,6 +318,8 @@ class Hub:
         host.start()
         self._hosts[session.id] = host
         self._metrics.sessions.set(len(self._hosts))
+        if self._feed is not None:
+            self._feed.attach(session.id, host.hear)
         return host
 
     # ---- records and unloading ------------------------------------------------------------
@@ -303,54 +349,11 @@ class Hub:
                     if self._hosts.get(session_id) is host:
                         del self._hosts[session_id]
                     await host.stop()
+                    if self._feed is not None and session_id not in self._hosts:
+                        with contextlib.suppress(StoreError):
+                            await self._feed.unfollow(session_id)
                     log.debug("session unloaded", extra={"session": session_id})
             self._metrics.sessions.set(len(self._hosts))
-
-
-@dataclass(slots=True)
-class Loaded:
-    """A stored session rebuilt in memory, and how it was rebuilt."""
-
-    info: SessionInfo
-    session: Session
-    intact: bool  # False if the log had a hole or ended before the stored seq
-    snapshot_seq: int
-    tail: list[StoredEvent]
-
-
-async def read_session(store: Store, session_id: str) -> Loaded | None:
-    """Rebuild a stored session: its snapshot plus a replay of the events after it.
-
-    Raises:
-        StoreError: if it cannot be read or rebuilt at all.
-    """
-    info = await store.info(session_id)
-    if info is None:
-        return None
-    snapshot = await store.snapshot(session_id)
-    base = snapshot.seq if snapshot is not None else 0
-    tail = await store.events_after(session_id, base)
-    events: list[Event] = []
-    expected = base + 1
-    intact = True
-    for stored in tail:
-        if stored.seq != expected:
-            intact = False  # a hole: what follows it cannot be applied
-            break
-        events.append(decode_event(stored.blob))
-        expected += 1
-    if snapshot is None:
-        if not events or not isinstance(events[0].body, SessionCreated):
-            raise StoreError(
-                f"session {session_id}: neither a snapshot nor the start of its log is stored"
-            )
-        session = reducer.replay(session_id, events)
-    else:
-        session = snapshot
-        for event in events:
-            reducer.apply_event(session, event)
-    intact = intact and session.seq == info.seq
-    return Loaded(info, session, intact, base, tail)
 
 
 def _secrets(session_id: str, claim: str) -> Secrets:

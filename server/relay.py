@@ -6,6 +6,7 @@ import asyncio
 import errno
 import logging
 import ssl
+from collections.abc import Callable
 from types import TracebackType
 
 from accord.protocol import limits as L
@@ -16,6 +17,7 @@ from .admission import Admission
 from .commits import Committer
 from .config import ServerConfig
 from .connection import ClientHandler, Services
+from .host_sync import Feed
 from .hub import Hub
 from .metrics import Metrics
 from .routes import Routes
@@ -61,7 +63,14 @@ def open_store(config: ServerConfig) -> Store:
     """
     if not config.store:
         return SqliteStore(config.db_path, config.durability)
-    raise StartError(f"store: {config.store}: not supported yet")
+    from .redis_store import RedisStore, RedisUnavailable
+
+    try:
+        return RedisStore(config.store, max_sessions=config.max_sessions)
+    except RedisUnavailable as exc:
+        raise StartError(f"store: {exc}") from None
+    except ValueError as exc:  # a URL redis-py cannot parse
+        raise StartError(f"store: {config.store}: {exc}") from None
 
 
 class Relay:
@@ -72,7 +81,10 @@ class Relay:
         self.metrics = Metrics()
         self.store: Store = store if store is not None else open_store(config)
         self.committer = Committer(self.store, self.metrics)
-        self.hub = Hub(config, self.store, self.committer, self.metrics)
+        # A store shared by several relays brings news of what the others commit.
+        new_feed: Callable[[], Feed] | None = getattr(self.store, "new_feed", None)
+        self.feed = new_feed() if new_feed is not None else None
+        self.hub = Hub(config, self.store, self.committer, self.metrics, self.feed)
         self.admission = Admission(config.max_connections, config.max_connections_per_ip)
         self._services = Services(config, self.hub, self.store, self.metrics)
         self._server: Server | None = None
@@ -95,6 +107,8 @@ class Relay:
         except StoreError as exc:
             raise StartError(f"data: {exc}") from None
         self._store_open = True
+        if self.feed is not None:
+            await self.feed.start()
         self.committer.start()
         self.hub.start()
         try:
@@ -148,6 +162,8 @@ class Relay:
     async def _shutdown_storage(self) -> None:
         await self.hub.close()
         await self.committer.stop()
+        if self.feed is not None:
+            await self.feed.close()
         if self._store_open:
             self._store_open = False
             await self.store.close()

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from accord.protocol import codec, reducer, rules, views
 from accord.protocol.commands import Command
@@ -29,6 +30,7 @@ from websockets.asyncio.server import ServerConnection
 from . import credentials
 from .commits import Committer
 from .config import ServerConfig
+from .host_sync import COMMIT_TRIES, Heard, StoreSync
 from .metrics import Metrics
 from .replay import missed_events, replay_frames
 from .store import Append, Grant, SessionInfo, StoredEvent, StoreError, encode_event
@@ -83,12 +85,12 @@ class AttachRequest:
     )
 
 
-Request = CommandRequest | JoinRequest | AttachRequest
+Request: TypeAlias = CommandRequest | JoinRequest | AttachRequest | Heard
 #: One write of the outbox: a frame and who gets it, or a deferred action.
 Write = tuple[bytes, list[ServerConnection]] | Callable[[], None]
 
 
-class SessionHost:
+class SessionHost(StoreSync):
     """Holds one session, the connections listening to it, and its recent event log."""
 
     def __init__(
@@ -128,6 +130,8 @@ class SessionHost:
         #: claim digest -> member id, for joins with a claim made by this host: a retry
         #: that checked the store before that join committed still finds its member
         self._claimed: dict[str, str] = {}
+        #: (member id, connection) subscribed by the batch being handled (undone on a conflict)
+        self._added: list[tuple[str, ServerConnection]] = []
 
     # ---- life cycle --------------------------------------------------------------
 
@@ -206,17 +210,46 @@ class SessionHost:
                     self._queue.task_done()
 
     async def _handle(self, batch: list[Request]) -> None:
-        if any(self._ahead(r) for r in batch) and not await self._renew_epoch():
-            self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
-            return
+        news = [r for r in batch if isinstance(r, Heard)]
+        if news:
+            batch = [r for r in batch if not isinstance(r, Heard)]
+            if not await self._catch_up(news, batch):
+                return
+        if any(self._ahead(r) for r in batch):
+            # Maybe another relay committed what this client saw; if not, the store went back.
+            if not await self._catch_up([], batch):
+                return
+            if any(self._ahead(r) for r in batch) and not await self._renew_epoch():
+                self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
+                return
+        for _ in range(COMMIT_TRIES):
+            start = self.session.seq
+            if await self._attempt(batch):
+                return
+            self._metrics.store_conflicts.inc()
+            log.info("session %s: another writer went first; validating again", self.session.id)
+            if not await self._reread(start, batch):
+                return
+        self._break(CloseCode.INTERNAL, "this session is busy elsewhere; reconnect", batch)
+
+    async def _attempt(self, batch: list[Request]) -> bool:
+        """Handle a batch against this copy and commit it; False if the append lost a race.
+
+        After a lost race the copy is stale and this attempt left no trace
+        but what ``_reread`` replaces: nothing was written to any client.
+        """
         start_seq = self.session.seq
         outbox: list[Write] = []
         new_events: list[StoredEvent] = []
         grants: list[tuple[str, Grant]] = []
         closed_now = False
+        self._added = []
+        claimed = set(self._claimed)
         for request in batch:
             if isinstance(request, CommandRequest):
                 closed_now |= self._command(request, outbox, new_events)
+            elif isinstance(request, Heard) or request.done.done():
+                continue  # news is handled first; a refusal by an earlier attempt stands
             elif isinstance(request, JoinRequest):
                 self._join(request, outbox, new_events, grants)
             else:
@@ -236,16 +269,16 @@ class SessionHost:
             except StoreError as exc:
                 log.error("session %s: commit failed: %s", self.session.id, exc)
                 self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
-                return
+                return True
             if not ok:
-                log.warning("session %s: stored log moved or was deleted", self.session.id)
-                self._break(CloseCode.SESSION_GONE, "this session no longer exists", batch)
-                return
+                self._undo(start_seq, claimed)
+                return False
             if append.snapshot is not None:
                 self._snapshot_seq = append.snapshot.seq
         self._flush(outbox)
         if closed_now:
             self._on_closed(self.session)
+        return True
 
     def _ahead(self, request: Request) -> bool:
         """True for a resume that saw more of this epoch than is stored: the store went back."""
@@ -254,28 +287,6 @@ class SessionHost:
             and request.epoch == self.epoch
             and request.last_seq > self.session.seq
         )
-
-    async def _renew_epoch(self) -> bool:
-        """Start a new epoch, so nobody resumes on top of events the store no longer has.
-
-        The client that noticed gets a snapshot (its epoch now differs); every
-        connection already here is closed to resume, and so gets one too.
-        Returns False if the new epoch could not be stored.
-        """
-        epoch = credentials.new_epoch()
-        log.warning(
-            "a client saw events the store no longer has; starting a new epoch",
-            extra={"session": self.session.id, "seq": self.session.seq},
-        )
-        try:
-            await self._committer.store.reset(self.session.id, epoch, self.session.seq)
-        except StoreError as exc:
-            log.error("session %s: cannot store a new epoch: %s", self.session.id, exc)
-            return False
-        self.epoch = epoch
-        self._metrics.epochs_renewed.inc()
-        self.close_all(CloseCode.INTERNAL, "session history changed; reconnect")
-        return True
 
     def summary(self) -> SessionInfo:
         """The row ops see in ``accord sessions list``."""
@@ -416,14 +427,7 @@ class SessionHost:
         new.append(stored)
         self._recent.append(stored)
         started = time.perf_counter()
-        groups: dict[str, tuple[bytes, list[ServerConnection]]] = {}
-        for member_id, conns in self.listeners.items():
-            projected, key = views.project_event(self.session, event, member_id)
-            group = groups.get(key)
-            if group is None:
-                group = (codec.encode(projected), [])
-                groups[key] = group
-            group[1].extend(conns)
+        groups = self._variants(event)
         projecting = time.perf_counter() - started
 
         def fan_out() -> None:
@@ -467,7 +471,10 @@ class SessionHost:
     ) -> None:
         """Listen from now on; the welcome (and replay) go out in order after the commit."""
         first = member_id not in self.listeners
-        self.listeners.setdefault(member_id, set()).add(conn)
+        conns = self.listeners.setdefault(member_id, set())
+        if conn not in conns:
+            conns.add(conn)
+            self._added.append((member_id, conn))
 
         def welcome_now() -> None:
             if conn not in self.listeners.get(member_id, ()):

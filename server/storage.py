@@ -12,9 +12,10 @@ from typing import TypeVar
 
 from accord.protocol.model import Session
 
-from . import credentials
+from . import runs
 from .store import (
     Append,
+    Claimed,
     Grant,
     SessionInfo,
     StoredEvent,
@@ -66,17 +67,6 @@ CREATE TABLE IF NOT EXISTS relay_state (
     value TEXT NOT NULL
 );
 """
-
-#: Where Linux names the current boot; another value after a restart means the OS restarted.
-BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
-
-
-def boot_id() -> str:
-    """This boot of the machine's id, or "" where the OS does not say."""
-    try:
-        return BOOT_ID.read_text(encoding="ascii").strip()
-    except OSError:
-        return ""
 
 
 class SqliteStore:
@@ -138,7 +128,7 @@ class SqliteStore:
             db.executescript(_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             if self.durability is not None:
-                self.renewed = self._after_crash(db)
+                self.renewed = runs.begin(db, self.durability)
         except sqlite3.Error as exc:
             db.close()
             raise StoreError(f"{self.path}: {exc}") from exc
@@ -146,34 +136,6 @@ class SqliteStore:
             db.close()
             raise
         self._db = db
-
-    def _after_crash(self, db: sqlite3.Connection) -> int:
-        """Renew every epoch if the last run used ``process`` and the OS went down under it.
-
-        Returns how many sessions got a new epoch. Marks this run as unclean
-        until ``close``.
-        """
-        state = dict(db.execute("SELECT key, value FROM relay_state").fetchall())
-        renewed = 0
-        boot = boot_id()
-        db.execute("BEGIN IMMEDIATE")
-        if (
-            state.get("clean") == "0"
-            and state.get("durability") == "process"
-            and state.get("boot") != boot
-        ):
-            ids = [row[0] for row in db.execute("SELECT id FROM sessions")]
-            db.executemany(
-                "UPDATE sessions SET epoch = ? WHERE id = ?",
-                [(credentials.new_epoch(), sid) for sid in ids],
-            )
-            renewed = len(ids)
-        db.executemany(
-            "INSERT OR REPLACE INTO relay_state (key, value) VALUES (?, ?)",
-            [("boot", boot), ("clean", "0"), ("durability", self.durability)],
-        )
-        db.execute("COMMIT")
-        return renewed
 
     async def open(self) -> None:
         """Open (and create if needed) the database file."""
@@ -185,7 +147,7 @@ class SqliteStore:
             # A checkpoint is an optimisation; the WAL is replayed on the next open anyway.
             with contextlib.suppress(sqlite3.Error):
                 if self.durability is not None:
-                    self._db.execute("INSERT OR REPLACE INTO relay_state VALUES ('clean', '1')")
+                    runs.end(self._db)
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
             self._db = None
@@ -222,6 +184,10 @@ class SqliteStore:
 
         def work(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")
+            for digest, _ in append.grants:
+                if db.execute("SELECT 1 FROM grants WHERE digest = ?", (digest,)).fetchone():
+                    db.execute("ROLLBACK")
+                    raise Claimed("a credential of this new session already grants something")
             db.execute(
                 "INSERT INTO sessions (id, epoch, question, created_at, updated_at, seq, phase,"
                 " members, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -243,7 +209,7 @@ class SqliteStore:
         await self._run(work)
 
     async def append(self, batch: Sequence[Append]) -> list[bool]:
-        """Commit a batch in one transaction; per entry, False if its expected seq was stale."""
+        """Commit a batch in one transaction; per entry, False if its seq or epoch was stale."""
 
         def work(db: sqlite3.Connection) -> list[bool]:
             done: list[bool] = []
@@ -252,7 +218,7 @@ class SqliteStore:
                 info = entry.summary
                 moved = db.execute(
                     "UPDATE sessions SET seq = ?, updated_at = ?, question = ?, phase = ?,"
-                    " members = ?, closed = ? WHERE id = ? AND seq = ?",
+                    " members = ?, closed = ? WHERE id = ? AND seq = ? AND epoch = ?",
                     (
                         info.seq,
                         info.updated_at,
@@ -262,6 +228,7 @@ class SqliteStore:
                         int(info.closed),
                         entry.session_id,
                         entry.expected_seq,
+                        info.epoch,
                     ),
                 ).rowcount
                 if moved != 1:

@@ -28,6 +28,18 @@ class StoreError(Exception):
     """The store could not do what was asked (disk full, locked, corrupt, ...)."""
 
 
+class CapReached(Exception):
+    """``create`` refused: the store already holds the most sessions it may."""
+
+
+class Claimed(Exception):
+    """``create`` refused: one of the new session's credentials already grants something.
+
+    A create retried with the same claim, on this relay or another, finds the
+    session the first try made instead of making a second one.
+    """
+
+
 def encode_event(event: Event) -> bytes:
     """The stored form of an event."""
     return codec.encode_plain(event)
@@ -117,7 +129,10 @@ class Store(Protocol):
         """Finish pending work and release the store."""
 
     async def create(self, append: Append) -> None:
-        """Store a new session with its first events and grants."""
+        """Store a new session with its first events and grants.
+
+        May raise ``Claimed`` (a credential is taken) or ``CapReached``.
+        """
 
     async def append(self, batch: Sequence[Append]) -> list[bool]:
         """Commit a batch in one transaction; per entry, False if its expected seq was stale."""

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from accord.protocol import commands as C
 from accord.server.config import ConfigError, load_config
-from accord.server.storage import SqliteStore, boot_id
+from accord.server.runs import boot_id
+from accord.server.storage import SqliteStore
 from server_support import RelayProcess, WireClient, free_port, same_board
 
 

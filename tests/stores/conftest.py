@@ -1,0 +1,57 @@
+"""Fixtures for the store tests: a real redis-server per test module, and a store of each kind.
+
+``server_support`` (tests/server) and ``redis_support`` (here) are put on
+``sys.path``, as pytest runs with ``--import-mode=importlib``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+_HERE = Path(__file__).resolve().parent
+for folder in (_HERE, _HERE.parent / "server"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from accord.server.redis_store import RedisStore  # noqa: E402
+from accord.server.storage import SqliteStore  # noqa: E402
+from accord.server.store import Store  # noqa: E402
+from redis_support import RedisServer  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server on a free loopback port for this module's tests."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def redis_url(redis_server: RedisServer) -> str:
+    """The test Redis, emptied for this test."""
+    store = RedisStore(redis_server.url)
+    await store.client.flushall()
+    await store.close()
+    return redis_server.url
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """An open store of each kind (the Redis one on an emptied server)."""
+    opened: Store
+    if request.param == "sqlite":
+        opened = SqliteStore(tmp_path / "accord.sqlite3", "disk")
+    else:
+        server: RedisServer = request.getfixturevalue("redis_server")
+        redis_store = RedisStore(server.url)
+        await redis_store.client.flushall()
+        opened = redis_store
+    await opened.open()
+    yield opened
+    await opened.close()
