@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from .config import DURABILITY, LOG_LEVELS, ConfigError, ServerConfig, load_config
 
 if TYPE_CHECKING:
-    from .storage import SqliteStore
+    from .store import Store
 
 # The relay, its storage and the record renderer load inside the handlers, so that
 # `accord --help` and the client commands do not pay for them.
@@ -117,6 +117,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         _one_line_errors(action)
         action.add_argument("--data-dir", type=Path, help="the relay's data dir")
         action.add_argument("--config", type=Path, help="read data_dir from this server.toml")
+        action.add_argument(
+            "--store", metavar="URL", help="a redis://host:port/db store instead of the data dir"
+        )
     sessions.set_defaults(handler=run_sessions)
 
 
@@ -244,10 +247,23 @@ def run_sessions(args: argparse.Namespace) -> int:
 
     """``accord sessions ACTION``: work on a data dir directly."""
     try:
-        config = load_config(args.config, {"data_dir": args.data_dir})
+        config = load_config(args.config, {"data_dir": args.data_dir, "store": args.store})
     except ConfigError as exc:
         print(f"accord sessions: {exc}", file=sys.stderr)
         return 2
+    if config.store:
+        from .relay import StartError, open_store
+
+        try:
+            store = open_store(config)
+        except StartError as exc:
+            print(f"accord sessions: {exc}", file=sys.stderr)
+            return 2
+        try:
+            return asyncio.run(_sessions(args, store))
+        except StoreError as exc:
+            print(f"accord sessions: {exc}", file=sys.stderr)
+            return 1
     if not config.db_path.is_file():
         if args.action == "list":
             print(f"no sessions stored in {config.data_dir}", file=sys.stderr)
@@ -265,7 +281,7 @@ def _when(stamp: float) -> str:
     return datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d %H:%M")
 
 
-async def _sessions(args: argparse.Namespace, store: SqliteStore) -> int:
+async def _sessions(args: argparse.Namespace, store: Store) -> int:
     from accord.protocol import record
 
     from .loading import read_session
@@ -309,7 +325,7 @@ async def _sessions(args: argparse.Namespace, store: SqliteStore) -> int:
         await store.close()
 
 
-async def _list(store: SqliteStore, as_json: bool) -> int:
+async def _list(store: Store, as_json: bool) -> int:
     rows = await store.sessions()
     if as_json:
         data = [dataclasses.asdict(r) for r in rows]
@@ -326,7 +342,7 @@ async def _list(store: SqliteStore, as_json: bool) -> int:
     return 0
 
 
-async def _renew(store: SqliteStore, session_ids: list[str]) -> int:
+async def _renew(store: Store, session_ids: list[str]) -> int:
     from . import credentials
 
     rows = {r.id: r for r in await store.sessions()}
