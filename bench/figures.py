@@ -8,10 +8,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from .harness import (
     LOADGEN_CPU,
     NAN,
+    STORE_KINDS,
     LatencyRound,
     Log,
     Scale,
@@ -94,7 +96,7 @@ async def _closed_loop(
     async def sample() -> None:
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
         marks["frames0"] = sum(g.tracker.frames for g in groups)
-        meter = CpuMeter(flavour.relay.pid)
+        meter = CpuMeter(*flavour.pids, *flavour.helpers)
         own = CpuMeter(os.getpid())
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
         marks["frames1"] = sum(g.tracker.frames for g in groups)
@@ -166,7 +168,40 @@ async def throughput(scale: Scale, log: Log) -> list[Row]:
             higher=True,
         ),
         Row("server CPU at that load", "%", col("accord", 2), col("raw", 2)),
+        *_store_rows(res, col),
     ]
+
+
+def _store_rows(res: dict[str, list[tuple[float, float, float]]], col: Any) -> list[Row]:
+    """Throughput rows for the ``--stores`` variants (CPU includes redis-server)."""
+    rows = []
+    for name in STORE_KINDS:
+        if name not in res:
+            continue
+        tag = name.removeprefix("accord-")
+        rows += [
+            Row(
+                f"durable commands/s [{tag}]",
+                "cmd/s",
+                col(name, 0),
+                col("raw", 0),
+                target=">= 3,000",
+                limit=3000,
+                higher=True,
+            ),
+            Row(
+                f"deliveries/s [{tag}]",
+                "msg/s",
+                col(name, 1),
+                col("raw", 1),
+                target=">= 0.7x raw",
+                limit=0.7,
+                relative=True,
+                higher=True,
+            ),
+            Row(f"server CPU at that load [{tag}]", "%", col(name, 2), col("raw", 2)),
+        ]
+    return rows
 
 
 async def memory(scale: Scale, log: Log) -> list[Row]:
