@@ -33,10 +33,10 @@ from .store import (
 
 try:
     import redis.asyncio as aioredis
-    from redis.exceptions import RedisError
+    from redis.exceptions import NoScriptError, RedisError
 except ImportError:  # pragma: no cover - exercised without the extra installed
     aioredis = None  # type: ignore[assignment]
-    RedisError = Exception  # type: ignore[assignment,misc]
+    RedisError = NoScriptError = Exception  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
     from .redis_feed import RedisFeed
@@ -214,7 +214,8 @@ class RedisStore:
         if done != 1:
             raise StoreError(f"session {sid}: could not be created (answer {done})")
 
-    def _append_call(self, entry: Append, pipe: Any) -> Awaitable[Any]:
+    @staticmethod
+    def _append_args(entry: Append) -> tuple[list[str], list[Any]]:
         sid = entry.session_id
         k = _keys(sid)
         keys = [k["meta"], k["log"], k["grants"], _INDEX, k["snap"]]
@@ -230,18 +231,31 @@ class RedisStore:
         args += [channel(sid), event_message(info.epoch, entry.events)]
         for digest, grant in entry.grants:
             args += [grant.role, grant.member_id, digest]
-        return self._append(keys=keys, args=args, client=pipe)
+        return keys, args
 
     async def append(self, batch: Sequence[Append]) -> list[bool]:
         """Commit a batch in one round trip; per entry, False if the session moved on.
 
         Each entry is atomic on its own; entries of different sessions are
         independent (Redis has no cross-key transaction worth its cost here).
+        A batch of one is a plain EVALSHA; a bigger one, a pipeline of them
+        (redis-py's script objects would add a SCRIPT EXISTS round trip to it).
         """
+        calls = [self._append_args(entry) for entry in batch]
+        if len(calls) == 1:
+            keys, args = calls[0]
+            return [await self._do(self._append(keys=keys, args=args)) == 1]
+        sha = self._append.sha
         async with self.client.pipeline(transaction=False) as pipe:
-            for entry in batch:
-                await self._append_call(entry, pipe)
-            answers = await self._do(pipe.execute())
+            for keys, args in calls:
+                pipe.evalsha(sha, len(keys), *keys, *args)
+            answers = await self._do(pipe.execute(raise_on_error=False))
+        for i, answer in enumerate(answers):
+            if isinstance(answer, NoScriptError):  # Redis restarted: load it, run that one
+                keys, args = calls[i]
+                answers[i] = await self._do(self._append(keys=keys, args=args))
+            elif isinstance(answer, Exception):
+                raise StoreError(f"redis at {self.where}: {answer}")
         return [a == 1 for a in answers]
 
     async def reset(self, session_id: str, epoch: str, seq: int) -> None:

@@ -13,6 +13,7 @@ from typing import TypeVar
 from accord.protocol.model import Session
 
 from . import runs
+from .checkpoint import Checkpointer
 from .store import (
     Append,
     Claimed,
@@ -90,6 +91,7 @@ class SqliteStore:
         self.renewed = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-store")
         self._db: sqlite3.Connection | None = None
+        self._checkpointer: Checkpointer | None = None
 
     # ---- plumbing ----------------------------------------------------------
 
@@ -119,6 +121,7 @@ class SqliteStore:
                 raise StoreError(f"{self.path}: cannot use WAL mode (got {mode})")
             sync = "NORMAL" if self.durability == "process" else "FULL"
             db.execute(f"PRAGMA synchronous={sync}")
+            db.execute("PRAGMA wal_autocheckpoint=0")  # see checkpoint.py
             db.execute("PRAGMA foreign_keys=OFF")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
@@ -136,6 +139,8 @@ class SqliteStore:
             db.close()
             raise
         self._db = db
+        self._checkpointer = Checkpointer(self.path, sync)
+        self._checkpointer.start()
 
     async def open(self) -> None:
         """Open (and create if needed) the database file."""
@@ -143,6 +148,9 @@ class SqliteStore:
         await loop.run_in_executor(self._pool, self._open)
 
     def _close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._db is not None:
             # A checkpoint is an optimisation; the WAL is replayed on the next open anyway.
             with contextlib.suppress(sqlite3.Error):

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from accord.protocol import commands as C
+from accord.server import checkpoint
 from accord.server.config import ConfigError, load_config
 from accord.server.runs import boot_id
 from accord.server.storage import SqliteStore
+from accord.server.store import Append, SessionInfo, StoredEvent
 from server_support import RelayProcess, WireClient, free_port, same_board
 
 
@@ -126,3 +128,36 @@ async def test_client_ahead_of_a_truncated_log_gets_a_new_epoch(tmp_path: Path) 
         assert same_board(pat2.session, pat2)
     finally:
         await asyncio.to_thread(relay.stop, signal.SIGKILL)
+
+
+async def test_checkpoints_run_beside_the_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The WAL is copied into the database by the checkpoint thread, never by a commit."""
+    monkeypatch.setattr(checkpoint, "WAL_LIMIT", 64 * 1024)
+    path = tmp_path / "accord.sqlite3"
+    store = SqliteStore(path, "process")
+    await store.open()
+    try:
+
+        def autocheckpoint(db: sqlite3.Connection) -> int:
+            return int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+        assert await store._run(autocheckpoint) == 0
+        before = path.stat().st_size
+        info = SessionInfo(id="s1", epoch="e1", question="?", created_at=0.0, seq=2)
+        first = [StoredEvent(1, b"x" * 200), StoredEvent(2, b"y" * 200)]
+        await store.create(Append("s1", 0, first, info))
+        for n in range(40):  # ~200 KiB of events in 40 group commits
+            seq = 2 + n * 25
+            events = [StoredEvent(seq + k, b"z" * 200) for k in range(1, 26)]
+            info.seq = seq + 25
+            assert await store.append([Append("s1", seq, events, info)]) == [True]
+        deadline = asyncio.get_running_loop().time() + 5
+        while store._checkpointer is not None and store._checkpointer.runs == 0:
+            assert asyncio.get_running_loop().time() < deadline, "no checkpoint ran"
+            await asyncio.sleep(0.05)
+        assert path.stat().st_size > before + 64 * 1024  # pages reached the main file
+        assert len(await store.events_after("s1", 0)) == 2 + 40 * 25
+    finally:
+        await store.close()

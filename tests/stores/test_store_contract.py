@@ -263,3 +263,16 @@ async def test_redis_reads_a_long_log_in_pages(redis_server: RedisServer) -> Non
         assert stored[-1].blob == b"blob1202"
     finally:
         await store.close()
+
+
+async def test_redis_batch_survives_a_flushed_script_cache(redis_server: RedisServer) -> None:
+    """After Redis forgot its scripts (a restart), a batch of appends still commits."""
+    store = RedisStore(redis_server.url)
+    await store.client.flushall()
+    try:
+        one, two = await new_session(store), await new_session(store)
+        await store.client.script_flush()
+        assert await store.append([add_cards(one, ["a"]), add_cards(two, ["b"])]) == [True, True]
+        assert [e.seq for e in await store.events_after(two.session.id, 2)] == [3]
+    finally:
+        await store.close()
