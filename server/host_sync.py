@@ -172,14 +172,22 @@ class StoreSync:
             if self.session.closed and not was_closed:
                 self._on_closed(self.session)
 
-    def _variants(self, event: Event) -> Groups:
-        """One frame per distinct view of ``event``, with the connections that get it."""
+    def _variants(self, event: Event, encoded: codec.EncodedEvent | None = None) -> Groups:
+        """One frame per distinct view of ``event``, with the connections that get it.
+
+        With ``encoded`` (the event encoded once for storage), the views that
+        are the event itself, with or without its op id, reuse that encoding.
+        """
         groups: Groups = {}
         for member_id, conns in self.listeners.items():
             projected, key = views.project_event(self.session, event, member_id)
             group = groups.get(key)
             if group is None:
-                group = (codec.encode(projected), [])
+                if encoded is not None and projected.body is event.body:
+                    frame = encoded.frame(op=bool(projected.op))
+                else:
+                    frame = codec.encode(projected)
+                group = (frame, [])
                 groups[key] = group
             group[1].extend(conns)
         return groups

@@ -33,7 +33,7 @@ from .config import ServerConfig
 from .host_sync import COMMIT_TRIES, Heard, StoreSync
 from .metrics import Metrics
 from .replay import missed_events, replay_frames
-from .store import Append, Grant, SessionInfo, StoredEvent, StoreError, encode_event
+from .store import Append, Grant, SessionInfo, StoredEvent, StoreError
 from .writer import FrameWriter
 
 log = logging.getLogger("accord.server.session")
@@ -422,12 +422,13 @@ class SessionHost(StoreSync):
         event = Event(seq=self.session.seq + 1, at=now, by=by, body=body, op=op)
         # Encode before applying: the session keeps references into the body and
         # later events mutate them, so this is the only moment the bytes are right.
-        stored = StoredEvent(event.seq, encode_event(event))
+        encoded = codec.EncodedEvent(event)  # once, for storage and the wire
+        stored = StoredEvent(event.seq, encoded.stored)
         reducer.apply_event(self.session, event)
         new.append(stored)
         self._recent.append(stored)
         started = time.perf_counter()
-        groups = self._variants(event)
+        groups = self._variants(event, encoded)
         projecting = time.perf_counter() - started
 
         def fan_out() -> None:
