@@ -219,7 +219,10 @@ async def _serve(config: ServerConfig) -> int:
     shown = config.host if config.host not in ("0.0.0.0", "::", "") else socket.gethostname()
     public = relay.url.replace(f"//{config.host}:", f"//{shown}:")
     log.info("listening on %s", relay.url)
-    log.info("storing sessions in %s", config.db_path)
+    if config.store:
+        log.info("storing sessions in redis at %s", config.store.split("@")[-1])
+    else:
+        log.info("storing sessions in %s (durability %s)", config.db_path, config.durability)
     log.info(
         "health at /healthz and /readyz, metrics at /metrics on the same port",
     )

@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("accord.server.session")
 
-#: Appends tried per batch before the clients are told to retry (1011, then resume).
-COMMIT_TRIES = 4
+#: Seconds a batch keeps losing append races to other relays before its clients are
+#: told to retry (1011, then resume). A relay that writes the session non-stop (a
+#: join storm) can win race after race while a loser re-reads; it ends when it ends.
+COMMIT_PATIENCE = 5.0
 
 
 @dataclass(eq=False, slots=True)

@@ -30,7 +30,7 @@ from websockets.asyncio.server import ServerConnection
 from . import credentials
 from .commits import Committer
 from .config import ServerConfig
-from .host_sync import COMMIT_TRIES, Heard, StoreSync
+from .host_sync import COMMIT_PATIENCE, Heard, StoreSync
 from .metrics import Metrics
 from .replay import missed_events, replay_frames
 from .store import Append, Grant, SessionInfo, StoredEvent, StoreError
@@ -222,12 +222,15 @@ class SessionHost(StoreSync):
             if any(self._ahead(r) for r in batch) and not await self._renew_epoch():
                 self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
                 return
-        for _ in range(COMMIT_TRIES):
+        give_up = time.monotonic() + COMMIT_PATIENCE
+        while True:
             start = self.session.seq
             if await self._attempt(batch):
                 return
             self._metrics.store_conflicts.inc()
-            log.info("session %s: another writer went first; validating again", self.session.id)
+            log.debug("session %s: another writer went first; validating again", self.session.id)
+            if time.monotonic() > give_up:
+                break
             if not await self._reread(start, batch):
                 return
         self._break(CloseCode.INTERNAL, "this session is busy elsewhere; reconnect", batch)
