@@ -20,6 +20,7 @@ from .load import AccordFlavour, Flavour, Group, Tracker, flavour_for
 from .procs import CpuMeter, RedisProc, Relay
 from .profile import Profiler
 from .report import Row
+from .stages import scrape, summary
 from .stats import median, percentile
 
 Log = Callable[[str], None]
@@ -144,6 +145,11 @@ async def relays(log: Log, figure: str = "figure") -> AsyncIterator[tuple[Flavou
         log("  relays up: " + ", ".join(f"{f.name} pids {f.pids}" for f in flavours))
         yield tuple(flavours)
     finally:
+        for flavour in flavours:
+            if isinstance(flavour, AccordFlavour):
+                with contextlib.suppress(OSError):
+                    for relay in flavour.relays:
+                        log(f"  stages {flavour.name}: {summary(await scrape(relay.port))}")
         if profiler is not None:
             text = profiler.stop()
             (PROFILE["dir"] / f"{figure}.summary.txt").write_text(text + "\n")

@@ -54,6 +54,7 @@ class CommandRequest:
     member_id: str
     op: str
     command: Command
+    queued: float = field(default_factory=time.perf_counter)
 
 
 @dataclass(eq=False, slots=True)
@@ -248,8 +249,10 @@ class SessionHost(StoreSync):
         closed_now = False
         self._added = []
         claimed = set(self._claimed)
+        taken = time.perf_counter()
         for request in batch:
             if isinstance(request, CommandRequest):
+                self._metrics.queue_wait_seconds.observe(taken - request.queued)
                 closed_now |= self._command(request, outbox, new_events)
             elif isinstance(request, Heard) or request.done.done():
                 continue  # news is handled first; a refusal by an earlier attempt stands
