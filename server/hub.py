@@ -21,7 +21,7 @@ from . import credentials
 from .commits import Committer
 from .config import ServerConfig
 from .host_sync import Feed
-from .loading import read_session
+from .loading import Loaded, read_session
 from .metrics import Metrics
 from .session_host import SessionHost
 from .store import (
@@ -36,6 +36,9 @@ from .store import (
     decode_event,
     encode_event,
 )
+
+#: ``Loaded`` and ``read_session`` moved to ``loading``; older imports still find them here.
+__all__ = ["Created", "Hub", "Loaded", "read_session"]
 
 log = logging.getLogger("accord.server.hub")
 

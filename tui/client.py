@@ -232,6 +232,11 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(exc, InvalidStatus) and exc.response.status_code in (500, 502, 503, 504)
 
 
+def _passing(error: Error) -> bool:
+    """A relay's storage failed for now (Redis down, a busy session): reconnect later."""
+    return error.code == "server_error"
+
+
 def new_claim() -> str:
     """A fresh claim for a create or join: 40 hex digits (160 random bits)."""
     return secrets.token_hex(20)
@@ -546,7 +551,7 @@ class Connection:
                 if isinstance(msg, Welcome):
                     return msg
                 if isinstance(msg, Error):
-                    if msg.code in FATAL_HELLO_CODES or msg.fatal:
+                    if msg.code in FATAL_HELLO_CODES or (msg.fatal and not _passing(msg)):
                         raise ConnectionFailed(msg.message or msg.code)
                     await asyncio.sleep(1.0)  # rate limited or busy: pause, then try again
                     raise ConnectionClosed(None, None)
@@ -645,8 +650,10 @@ class Connection:
                 self._finish(out, "acked")
 
     def _on_error(self, error: Error) -> None:
-        if error.fatal:
+        if error.fatal and not _passing(error):
             raise ConnectionFailed(error.message or error.code)
+        if error.fatal:  # the relay closes with 1011 next; reconnect and resume then
+            return
         out = self.outbox.get(error.op) if error.op else None
         if out is None:
             self._emit(Noticed(error.code, error.message))
