@@ -31,6 +31,9 @@ from .procs import CpuMeter, accord_command, rss_bytes
 from .report import Row
 from .stats import median, percentile
 
+#: redis-server's CPU per command (us) in each closed-loop round, by flavour.
+HELPER_US: dict[str, list[float]] = {}
+
 # ---- figures ------------------------------------------------------------------
 
 
@@ -97,10 +100,12 @@ async def _closed_loop(
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
         marks["frames0"] = sum(g.tracker.frames for g in groups)
         meter = CpuMeter(*flavour.pids, *flavour.helpers)
+        helpers = CpuMeter(*flavour.helpers) if flavour.helpers else None
         own = CpuMeter(os.getpid())
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
         marks["frames1"] = sum(g.tracker.frames for g in groups)
         marks["cpu"] = meter.percent()
+        marks["helpers"] = helpers.percent() if helpers is not None else 0.0
         marks["loadgen"] = own.percent()
 
     await settle()
@@ -108,6 +113,8 @@ async def _closed_loop(
     commands = acked[0] / seconds
     deliveries = (marks["frames1"] - marks["frames0"]) / seconds + commands
     LOADGEN_CPU.append(marks["loadgen"])
+    if flavour.helpers and commands:
+        HELPER_US.setdefault(flavour.name, []).append(10_000 * marks["helpers"] / commands)
     return commands, deliveries, marks["cpu"]
 
 
@@ -142,6 +149,9 @@ async def throughput(scale: Scale, log: Log) -> list[Row]:
         for name, rounds in res.items()
     }
     cost = ", ".join(f"{name} {us:.0f}" for name, us in per.items())
+    for name, rounds in HELPER_US.items():
+        cost += f" (of which redis-server {median(rounds):.0f} for {name})"
+    HELPER_US.clear()
     note = (
         f"{scale.throughput_groups} sessions, {inflight} commands in flight;"
         f" server CPU per command (us): {cost}"

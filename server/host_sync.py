@@ -28,7 +28,7 @@ from .commits import Committer
 from .loading import read_session
 from .metrics import Metrics
 from .replay import replay_frames
-from .store import StoredEvent, StoreError, decode_event
+from .store import SessionInfo, StoredEvent, StoreError, decode_event
 from .writer import FrameWriter
 
 if TYPE_CHECKING:
@@ -102,6 +102,9 @@ class StoreSync:
     def close_all(self, code: CloseCode, reason: str) -> None:
         raise NotImplementedError  # SessionHost defines it
 
+    def summary(self) -> SessionInfo:
+        raise NotImplementedError  # SessionHost defines it
+
     # ---- news from the store --------------------------------------------------------
 
     def hear(self, heard: Heard) -> None:
@@ -130,7 +133,7 @@ class StoreSync:
                 self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
                 return False
             if info is None:
-                self._break(CloseCode.SESSION_GONE, "this session no longer exists", batch)
+                await self._missing(batch)
                 return False
             if info.epoch != self.epoch:
                 self._break(CloseCode.INTERNAL, "session history changed; reconnect", batch)
@@ -193,6 +196,36 @@ class StoreSync:
                 groups[key] = group
             group[1].extend(conns)
         return groups
+
+    async def _missing(self, batch: list[Request]) -> None:
+        """The store has no such session: deleted by an operator, or lost by the store.
+
+        A session the store lost (no deletion tombstone, as after an eviction)
+        is written back from memory as a snapshot in a new epoch, so every
+        client starts again from it; what the store lost of its credentials
+        stays lost.
+        """
+        store = self._committer.store
+        deleted = getattr(store, "deleted", None)
+        restore = getattr(store, "restore", None)
+        sid = self.session.id
+        try:
+            if deleted is not None and restore is not None and not await deleted(sid):
+                summary = self.summary()
+                summary.epoch = credentials.new_epoch()
+                if await restore(summary, codec.encode_plain(self.session)):
+                    log.warning(
+                        "the store lost this session; wrote it back with a new epoch",
+                        extra={"session": sid, "seq": self.session.seq},
+                    )
+                    self._metrics.epochs_renewed.inc()
+                    self._break(CloseCode.INTERNAL, "session history changed; reconnect", batch)
+                    return
+        except StoreError as exc:
+            log.error("session %s: cannot write it back: %s", sid, exc)
+            self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
+            return
+        self._break(CloseCode.SESSION_GONE, "this session no longer exists", batch)
 
     async def _went_back(self, stored_seq: int, batch: list[Request]) -> None:
         """The store lost events this host holds: a new epoch there, and a reload here."""

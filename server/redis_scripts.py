@@ -107,3 +107,21 @@ if found == 1 then
 end
 return found
 """
+
+#: KEYS: meta, log, snapshot, index. ARGV: session id, score, n meta pairs, pairs...,
+#: snapshot seq, snapshot blob, channel, message. Writes a session back from a relay's
+#: memory after Redis lost it (never over one that exists).
+RESTORE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('DEL', KEYS[2])
+local at = 3
+local n = tonumber(ARGV[at])
+for i = 1, n do
+  redis.call('HSET', KEYS[1], ARGV[at + 2 * i - 1], ARGV[at + 2 * i])
+end
+at = at + 2 * n + 1
+redis.call('HSET', KEYS[3], 'seq', ARGV[at], 'blob', ARGV[at + 1])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+redis.call('PUBLISH', ARGV[at + 2], ARGV[at + 3])
+return 1
+"""

@@ -157,6 +157,7 @@ class RedisStore:
         self._append = c.register_script(redis_scripts.APPEND)
         self._reset = c.register_script(redis_scripts.RESET)
         self._delete = c.register_script(redis_scripts.DELETE)
+        self._restore = c.register_script(redis_scripts.RESTORE)
 
     def new_feed(self) -> RedisFeed:
         """The pub/sub follower a relay on this store needs (see ``redis_feed``)."""
@@ -276,6 +277,18 @@ class RedisStore:
         message = msgpack.packb({"d": 1})
         args: list[Any] = [session_id, _GRANT, channel(session_id), message, TOMBSTONE_SECONDS]
         return bool(await self._do(self._delete(keys=keys, args=args)))
+
+    async def restore(self, info: SessionInfo, snapshot: bytes) -> bool:
+        """Write a session Redis lost back from memory, as a snapshot in a new epoch.
+
+        Only a relay that holds the session calls this, after finding it
+        missing without a deletion tombstone. False if it exists again.
+        """
+        k = _keys(info.id)
+        args: list[Any] = [info.id, repr(info.updated_at), *_meta_pairs(info)]
+        args += [info.seq, snapshot, channel(info.id), event_message(info.epoch, [])]
+        keys = [k["meta"], k["log"], k["snap"], _INDEX]
+        return bool(await self._do(self._restore(keys=keys, args=args)) == 1)
 
     async def writable(self) -> bool:
         """True if Redis takes a write now (a replica or a stopped server does not)."""

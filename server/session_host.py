@@ -532,9 +532,7 @@ class SessionHost(StoreSync):
 
     def _break(self, code: CloseCode, reason: str, batch: list[Request]) -> None:
         """Stop serving this copy of the session; its clients reconnect to a fresh load."""
-        log.info(
-            "session %s: closing its connections with %d: %s", self.session.id, code, reason
-        )
+        log.info("session %s: closing its connections with %d: %s", self.session.id, code, reason)
         self.broken = True
         for request in batch:
             _give_up(request)

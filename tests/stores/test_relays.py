@@ -12,6 +12,7 @@ import pytest
 from accord.protocol import commands as C
 from accord.protocol.messages import Ack, Cmd, Error
 from accord.server.config import ServerConfig
+from accord.server.redis_store import RedisStore
 from accord.server.relay import Relay
 from redis_support import RedisServer
 from server_support import RelayProcess, WireClient, free_port, new_op, same_board
@@ -25,8 +26,6 @@ Start = Callable[[], Awaitable[Relay]]
 @pytest.fixture
 async def start_relay(redis_server: RedisServer, tmp_path: Path) -> AsyncIterator[Start]:
     """Start in-process relays on loopback port 0, all on the (emptied) test Redis."""
-    from accord.server.redis_store import RedisStore
-
     flush = RedisStore(redis_server.url)
     await flush.client.flushall()
     await flush.close()
@@ -130,8 +129,6 @@ async def test_killing_a_relay_loses_nothing_acked(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
     """kill -9 of one relay: its members resume on the other with every acked command."""
-    from accord.server.redis_store import RedisStore
-
     flush = RedisStore(redis_server.url)
     await flush.client.flushall()
     await flush.close()
@@ -185,3 +182,21 @@ async def test_killing_a_relay_loses_nothing_acked(
         for relay in (one, two):
             if relay.proc is not None and relay.proc.poll() is None:
                 await asyncio.to_thread(relay.stop, signal.SIGKILL)
+
+
+async def test_a_session_redis_lost_comes_back_in_a_new_epoch(start_relay: Start) -> None:
+    """If Redis loses a held session (not deleted), the relay writes it back in a new epoch."""
+    a = await start_relay()
+    fac = await WireClient.create(a.url)
+    await fac.ok(C.AddCard(lane="value", text="kept in memory"))
+    assert fac.session is not None
+    sid, epoch, seq = fac.session.id, fac.epoch, fac.seq
+    store = a.store
+    assert isinstance(store, RedisStore)
+    await store.client.delete(f"accord:s:{{{sid}}}:meta")  # as an eviction would
+    assert await fac.closed(timeout=10) == 1011  # told to resume: the history changed
+    back = await fac.resume()
+    assert back.welcome is not None and back.welcome.mode == "snapshot"
+    assert back.epoch != epoch and back.seq == seq
+    await back.ok(C.AddCard(lane="value", text="after"))
+    assert back.session is not None and len(back.session.cards) == 2
