@@ -44,9 +44,18 @@ class EncodedEvent:
 
     __slots__ = ("_plain", "stored")
 
-    def __init__(self, event: Event) -> None:
-        self._plain: dict[str, Any] = encode_value(event)
-        self.stored: bytes = msgpack.packb(self._plain, use_bin_type=True)
+    def __init__(self, event: Event | None, stored: bytes = b"") -> None:
+        if event is None:  # from its stored form: unpacking is cheaper than a fresh walk
+            self._plain: dict[str, Any] = msgpack.unpackb(stored, raw=False)
+            self.stored: bytes = stored
+        else:
+            self._plain = encode_value(event)
+            self.stored = msgpack.packb(self._plain, use_bin_type=True)
+
+    @classmethod
+    def from_stored(cls, stored: bytes) -> EncodedEvent:
+        """The encodings of an event read back from storage (already checked by decoding)."""
+        return cls(None, stored)
 
     def frame(self, op: bool) -> bytes:
         """The wire frame, with the author's op id (``op``) or with it blanked."""

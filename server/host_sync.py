@@ -171,7 +171,8 @@ class StoreSync:
             was_closed = self.session.closed
             reducer.apply_event(self.session, event)
             self._recent.append(item)
-            for frame, conns in self._variants(event).values():
+            encoded = codec.EncodedEvent.from_stored(item.blob)
+            for frame, conns in self._variants(event, encoded).values():
                 self._send(frame, conns)
             self._metrics.events.inc()
             if self.session.closed and not was_closed:

@@ -558,3 +558,6 @@ def test_an_event_encoded_once_gives_the_same_bytes(event: Event) -> None:
     assert once.frame(op=True) == codec.encode(event)
     blank = Event(seq=event.seq, at=event.at, by=event.by, body=event.body, op="")
     assert once.frame(op=False) == codec.encode(blank)
+    again = codec.EncodedEvent.from_stored(once.stored)
+    assert again.frame(op=True) == once.frame(op=True)
+    assert again.frame(op=False) == once.frame(op=False)
