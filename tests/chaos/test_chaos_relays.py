@@ -57,9 +57,18 @@ def _state(groups: list[list[Member]]) -> list[list[tuple[int, int, str]]]:
 
 async def run_relays_scenario(tmp_path: Path, seed: int, seconds: float) -> dict[str, object]:
     """Two relays and a redis-server under chaos, then every invariant against Redis."""
-    rng = random.Random(seed)
     redis = RedisServer(tmp_path / "redis")
     await asyncio.to_thread(redis.start)
+    try:
+        return await _scenario(tmp_path, seed, seconds, redis)
+    finally:
+        await asyncio.to_thread(redis.stop, signal.SIGKILL)
+
+
+async def _scenario(
+    tmp_path: Path, seed: int, seconds: float, redis: RedisServer
+) -> dict[str, object]:
+    rng = random.Random(seed)
     relays = []
     for n in range(2):
         relay = Relay(
@@ -148,7 +157,6 @@ async def run_relays_scenario(tmp_path: Path, seed: int, seconds: float) -> dict
         counts.update(frames=frames, outcomes=outcomes)
     finally:
         await store.close()
-        await asyncio.to_thread(redis.stop)
     assert outcomes.get("acked", 0) > 50, f"too little work got through: {outcomes}"
     return counts
 
