@@ -268,6 +268,25 @@ class StoreSync:
 
     # ---- after losing a race ----------------------------------------------------------
 
+    async def _refresh_claims(self, batch: list[Request]) -> None:
+        """Learn which claimed joins in ``batch`` another relay (or try) already made.
+
+        Such a join resumes the member the claim made instead of making a
+        second one. A join committed elsewhere after this look moves the
+        session on, so this host's append then loses the race and looks again.
+
+        Raises:
+            StoreError: if the store cannot be read.
+        """
+        sid = self.session.id
+        for request in batch:
+            claim = getattr(request, "claim", "")
+            key = credentials.digest(claim) if claim else ""
+            if key and key not in self._claimed:
+                grant = await self._committer.store.grant(key)
+                if grant is not None and grant.session_id == sid and grant.member_id:
+                    self._claimed[key] = grant.member_id
+
     def _undo(self, start_seq: int, claimed: set[str]) -> None:
         """Forget what a lost attempt did beside the session (which ``_reread`` replaces)."""
         for member_id, conn in self._added:
@@ -292,12 +311,7 @@ class StoreSync:
         try:
             loaded = await read_session(store, sid)
             missed = [] if loaded is None else await store.events_after(sid, start)
-            for request in batch:
-                claim = getattr(request, "claim", "")
-                if claim:  # a join retried on another relay may have made this member
-                    grant = await store.grant(credentials.digest(claim))
-                    if grant is not None and grant.session_id == sid and grant.member_id:
-                        self._claimed[credentials.digest(claim)] = grant.member_id
+            await self._refresh_claims(batch)
         except StoreError as exc:
             log.error("session %s: cannot re-read the store: %s", sid, exc)
             self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)

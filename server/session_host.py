@@ -223,6 +223,13 @@ class SessionHost(StoreSync):
             if any(self._ahead(r) for r in batch) and not await self._renew_epoch():
                 self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
                 return
+        if any(isinstance(r, JoinRequest) and r.claim for r in batch):
+            try:
+                await self._refresh_claims(batch)
+            except StoreError as exc:
+                log.error("session %s: cannot read the store: %s", self.session.id, exc)
+                self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
+                return
         give_up = time.monotonic() + COMMIT_PATIENCE
         while True:
             start = self.session.seq

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from accord.protocol import commands as C
-from accord.protocol.messages import Ack, Cmd, Error
+from accord.protocol.messages import Ack, Cmd, Error, Hello
 from accord.server.config import ServerConfig
 from accord.server.redis_store import RedisStore
 from accord.server.relay import Relay
@@ -200,3 +200,22 @@ async def test_a_session_redis_lost_comes_back_in_a_new_epoch(start_relay: Start
     assert back.epoch != epoch and back.seq == seq
     await back.ok(C.AddCard(lane="value", text="after"))
     assert back.session is not None and len(back.session.cards) == 2
+
+
+async def test_a_claimed_join_sent_to_two_relays_makes_one_member(start_relay: Start) -> None:
+    """The same join (same claim) sent to two relays at once makes one member, not two."""
+    a, b = await start_relay(), await start_relay()
+    fac = await WireClient.create(a.url)
+    claim = "j" * 32
+
+    async def join(url: str) -> WireClient:
+        client = await WireClient.open(url)
+        await client.send(Hello(code=fac.secrets.participant_code, name="Pat", claim=claim))
+        await client.expect_welcome()
+        return client
+
+    first, second = await asyncio.gather(join(a.url), join(b.url))
+    assert first.member_id == second.member_id
+    await fac.catch_up(max(first.seq, second.seq))
+    assert fac.session is not None
+    assert sorted(m.name for m in fac.session.members.values()) == ["Fran", "Pat"]
