@@ -352,7 +352,8 @@ class Hub:
                     if self._hosts.get(session_id) is host:
                         del self._hosts[session_id]
                     await host.stop()
-                    if self._feed is not None and session_id not in self._hosts:
+                    wanted = session_id in self._hosts or session_id in self._loading
+                    if self._feed is not None and not wanted:  # a load may have begun
                         with contextlib.suppress(StoreError):
                             await self._feed.unfollow(session_id)
                     log.debug("session unloaded", extra={"session": session_id})
