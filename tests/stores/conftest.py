@@ -32,15 +32,6 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.stop()
 
 
-@pytest.fixture
-async def redis_url(redis_server: RedisServer) -> str:
-    """The test Redis, emptied for this test."""
-    store = RedisStore(redis_server.url)
-    await store.client.flushall()
-    await store.close()
-    return redis_server.url
-
-
 @pytest.fixture(params=["sqlite", "redis"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     """An open store of each kind (the Redis one on an emptied server)."""
