@@ -63,7 +63,7 @@ def test_without_the_redis_package_serve_says_how_to_install_it(tmp_path: Path) 
 async def test_sessions_commands_work_against_redis(
     redis_server: RedisServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """list, show, export and delete read and change the sessions a Redis relay stored."""
+    """sessions list, show and delete, and export, read and change what a Redis relay stored."""
     flush = RedisStore(redis_server.url)
     await flush.client.flushall()
     await flush.close()
@@ -83,7 +83,9 @@ async def test_sessions_commands_work_against_redis(
         assert code == 0 and sid in out and "Which queue?" in out
         code, out, _ = await asyncio.to_thread(run, "show", sid)
         assert code == 0 and f"seq       {fac.seq}" in out
-        code, out, _ = await asyncio.to_thread(run, "export", sid, "--format", "json")
+        export = ["export", sid, "--format", "json", "--store", redis_server.url]
+        export += ["--data-dir", str(tmp_path / "relay")]
+        code, out, _ = await asyncio.to_thread(_run, export, capsys)
         assert code == 0 and '"Which queue?"' in out
         code, _, err = await asyncio.to_thread(run, "delete", sid, "--yes")
         assert code == 0 and f"deleted {sid}" in err
