@@ -128,6 +128,7 @@ async def relays(log: Log, figure: str = "figure") -> AsyncIterator[tuple[Flavou
                 pair = [Relay("accord") for _ in range(2)]
                 for relay in pair:
                     relay.settings["store"] = redis.url
+                    relay.settings["ballot_key_file"] = str(redis.ballot_key)
                     await relay.start()
                     started.append(relay)
                 flavour = AccordFlavour(pair[0], pair[1:], name=kind)
@@ -145,11 +146,11 @@ async def relays(log: Log, figure: str = "figure") -> AsyncIterator[tuple[Flavou
         log("  relays up: " + ", ".join(f"{f.name} pids {f.pids}" for f in flavours))
         yield tuple(flavours)
     finally:
-        for flavour in flavours:
-            if isinstance(flavour, AccordFlavour):
+        for each in flavours:
+            if isinstance(each, AccordFlavour):
                 with contextlib.suppress(OSError):
-                    for relay in flavour.relays:
-                        log(f"  stages {flavour.name}: {summary(await scrape(relay.port))}")
+                    for relay in each.relays:
+                        log(f"  stages {each.name}: {summary(await scrape(relay.port))}")
         if profiler is not None:
             text = profiler.stop()
             (PROFILE["dir"] / f"{figure}.summary.txt").write_text(text + "\n")

@@ -252,6 +252,11 @@ class RedisProc:
         return f"redis://{HOST}:{self.port}/0"
 
     @property
+    def ballot_key(self) -> Path:
+        """A ballot key file for every relay on this server (they must share one)."""
+        return Path(self._dir.name) / "ballot.key"
+
+    @property
     def pid(self) -> int:
         """The running process id."""
         assert self.proc is not None, "redis-server is not running"
