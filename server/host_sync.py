@@ -18,7 +18,7 @@ from typing import Protocol
 
 from accord.protocol import codec, reducer, views
 from accord.protocol.errors import CloseCode
-from accord.protocol.events import Event
+from accord.protocol.events import Event, MemberRemoved
 from accord.protocol.model import Session
 from websockets.asyncio.server import ServerConnection
 
@@ -100,6 +100,9 @@ class StoreSync:
     def close_all(self, code: CloseCode, reason: str) -> None:
         raise NotImplementedError  # SessionHost defines it
 
+    def _close(self, conn: ServerConnection, code: CloseCode, reason: str) -> None:
+        raise NotImplementedError  # SessionHost defines it
+
     def summary(self) -> SessionInfo:
         raise NotImplementedError  # SessionHost defines it
 
@@ -174,6 +177,8 @@ class StoreSync:
             for frame, conns in self._variants(event, encoded).values():
                 self._send(frame, conns)
             self._metrics.events.inc()
+            if isinstance(event.body, MemberRemoved):
+                self._removed_elsewhere(event.body.member_id)
             if self.session.closed and not was_closed:
                 self._on_closed(self.session)
 
@@ -196,6 +201,13 @@ class StoreSync:
                 groups[key] = group
             group[1].extend(conns)
         return groups
+
+    def _removed_elsewhere(self, member_id: str) -> None:
+        """A member another relay removed: close their connections here too (they got it)."""
+        for key in [k for k, m in self._claimed.items() if m == member_id]:
+            del self._claimed[key]
+        for conn in list(self.listeners.get(member_id, ())):
+            self._close(conn, CloseCode.MEMBER_REMOVED, "")
 
     async def _missing(self, batch: list[Request]) -> None:
         """The store has no such session: deleted by an operator, or lost by the store.
@@ -338,6 +350,10 @@ class StoreSync:
                 for frame in replay_frames(session, missed, member_id):
                     self._send(frame, list(conns))
         self._metrics.events.inc(len(missed))
+        for item in missed:
+            body = decode_event(item.blob, self._sealer).body
+            if isinstance(body, MemberRemoved):
+                self._removed_elsewhere(body.member_id)
         if session.closed and not was_closed:
             self._on_closed(session)
         return True

@@ -5,8 +5,8 @@ queue and one worker: commands, joins, (re)attaches and news from a shared
 store (``host_sync``). The worker takes every request that is ready, applies
 them in order, commits the new events in one append (validating again after
 losing a race to another relay), and only then writes the acks, welcomes and
-event frames, in seq order. So a client receives each event once, in order, and only after it
-is durable.
+event frames, in seq order. So a client receives each event once, in order,
+and only after it is durable.
 
 Over 400 lines: the single worker's steps (commands, joins, attaches, the
 commit, then the frames in seq order) are one sequence on one task's state;

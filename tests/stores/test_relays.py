@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from accord.protocol import commands as C
+from accord.protocol.errors import CloseCode
 from accord.protocol.messages import Ack, Cmd, Error, Hello
 from accord.server.config import ServerConfig
 from accord.server.redis_store import RedisStore
@@ -221,3 +222,17 @@ async def test_a_claimed_join_sent_to_two_relays_makes_one_member(start_relay: S
     await fac.catch_up(max(first.seq, second.seq))
     assert fac.session is not None
     assert sorted(m.name for m in fac.session.members.values()) == ["Fran", "Pat"]
+
+
+async def test_a_member_removed_on_one_relay_is_closed_on_the_other(start_relay: Start) -> None:
+    """remove_member on relay A closes the member's connection on relay B with 4006."""
+    a, b = await start_relay(), await start_relay()
+    fac = await WireClient.create(a.url)
+    pat = await WireClient.join(b.url, fac.secrets.participant_code, "Pat")
+    lee = await WireClient.join(b.url, fac.secrets.participant_code, "Lee")
+    await fac.ok(C.RemoveMember(member_id=pat.member_id))
+    assert await pat.closed() == CloseCode.MEMBER_REMOVED
+    await lee.catch_up(fac.seq)  # the others on relay B stay
+    assert lee.session is not None and lee.session.members[pat.member_id].removed
+    with pytest.raises(AssertionError, match="unauthorized"):  # the token died on every relay
+        await pat.resume(b.url)
