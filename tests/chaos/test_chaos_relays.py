@@ -15,6 +15,7 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from accord.protocol.reducer import replay
 from accord.server.loading import read_session
 from accord.server.redis_store import RedisStore
@@ -39,6 +40,8 @@ from test_chaos import PARTICIPANTS, SEED, SESSIONS, SETTINGS, open_sessions
 from bench.procs import Relay
 
 SECONDS = 14.0
+
+pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.timeout(SECONDS + 240)]
 
 
 def _state(groups: list[list[Member]]) -> list[list[tuple[int, int, str]]]:
