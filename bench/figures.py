@@ -8,10 +8,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from .harness import (
     LOADGEN_CPU,
     NAN,
+    STORE_KINDS,
     LatencyRound,
     Log,
     Scale,
@@ -28,6 +30,9 @@ from .load import Flavour, Group
 from .procs import CpuMeter, accord_command, rss_bytes
 from .report import Row
 from .stats import median, percentile
+
+#: redis-server's CPU per command (us) in each closed-loop round, by flavour.
+HELPER_US: dict[str, list[float]] = {}
 
 # ---- figures ------------------------------------------------------------------
 
@@ -94,11 +99,13 @@ async def _closed_loop(
     async def sample() -> None:
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
         marks["frames0"] = sum(g.tracker.frames for g in groups)
-        meter = CpuMeter(flavour.relay.pid)
+        meter = CpuMeter(*flavour.pids, *flavour.helpers)
+        helpers = CpuMeter(*flavour.helpers) if flavour.helpers else None
         own = CpuMeter(os.getpid())
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
         marks["frames1"] = sum(g.tracker.frames for g in groups)
         marks["cpu"] = meter.percent()
+        marks["helpers"] = helpers.percent() if helpers is not None else 0.0
         marks["loadgen"] = own.percent()
 
     await settle()
@@ -106,6 +113,8 @@ async def _closed_loop(
     commands = acked[0] / seconds
     deliveries = (marks["frames1"] - marks["frames0"]) / seconds + commands
     LOADGEN_CPU.append(marks["loadgen"])
+    if flavour.helpers and commands:
+        HELPER_US.setdefault(flavour.name, []).append(10_000 * marks["helpers"] / commands)
     return commands, deliveries, marks["cpu"]
 
 
@@ -140,6 +149,9 @@ async def throughput(scale: Scale, log: Log) -> list[Row]:
         for name, rounds in res.items()
     }
     cost = ", ".join(f"{name} {us:.0f}" for name, us in per.items())
+    for name, rounds in HELPER_US.items():
+        cost += f" (of which redis-server {median(rounds):.0f} for {name})"
+    HELPER_US.clear()
     note = (
         f"{scale.throughput_groups} sessions, {inflight} commands in flight;"
         f" server CPU per command (us): {cost}"
@@ -166,7 +178,40 @@ async def throughput(scale: Scale, log: Log) -> list[Row]:
             higher=True,
         ),
         Row("server CPU at that load", "%", col("accord", 2), col("raw", 2)),
+        *_store_rows(res, col),
     ]
+
+
+def _store_rows(res: dict[str, list[tuple[float, float, float]]], col: Any) -> list[Row]:
+    """Throughput rows for the ``--stores`` variants (CPU includes redis-server)."""
+    rows = []
+    for name in STORE_KINDS:
+        if name not in res:
+            continue
+        tag = name.removeprefix("accord-")
+        rows += [
+            Row(
+                f"durable commands/s [{tag}]",
+                "cmd/s",
+                col(name, 0),
+                col("raw", 0),
+                target=">= 3,000",
+                limit=3000,
+                higher=True,
+            ),
+            Row(
+                f"deliveries/s [{tag}]",
+                "msg/s",
+                col(name, 1),
+                col("raw", 1),
+                target=">= 0.7x raw",
+                limit=0.7,
+                relative=True,
+                higher=True,
+            ),
+            Row(f"server CPU at that load [{tag}]", "%", col(name, 2), col("raw", 2)),
+        ]
+    return rows
 
 
 async def memory(scale: Scale, log: Log) -> list[Row]:

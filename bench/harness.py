@@ -16,10 +16,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .load import Flavour, Group, Tracker, flavour_for
-from .procs import CpuMeter, Relay
+from .load import AccordFlavour, Flavour, Group, Tracker, flavour_for
+from .procs import CpuMeter, RedisProc, Relay
 from .profile import Profiler
 from .report import Row
+from .stages import scrape, summary
 from .stats import median, percentile
 
 Log = Callable[[str], None]
@@ -98,19 +99,58 @@ KINDS: list[str] = ["raw", "accord"]
 PROFILE: dict[str, Path] = {}
 
 
+#: The accord variants ``--stores`` adds: SQLite process mode, Redis across two relays.
+STORE_KINDS = ["accord-process", "accord-redis"]
+
+
 @contextlib.asynccontextmanager
 async def relays(log: Log, figure: str = "figure") -> AsyncIterator[tuple[Flavour, ...]]:
-    """A fresh raw baseline and a fresh accord relay (new temp data dir), both running."""
-    started = [Relay(kind) for kind in KINDS]
+    """A fresh raw baseline and fresh accord relays (new temp data dirs), all running.
+
+    ``accord`` is SQLite with the default durability (disk); ``accord-process``
+    the same with ``durability = "process"``; ``accord-redis`` two relays on one
+    redis-server, members split between them.
+    """
+    started: list[Relay] = []
+    flavours: list[Flavour] = []
+    redis: RedisProc | None = None
     profiler: Profiler | None = None
     try:
-        for relay in started:
-            await relay.start()
-            if relay.kind == "accord" and "dir" in PROFILE:
-                profiler = Profiler(relay.pid, PROFILE["dir"] / f"{figure}.stacks")
-        log("  relays up: " + ", ".join(f"{r.kind} pid {r.pid} port {r.port}" for r in started))
-        yield tuple(flavour_for(r) for r in started)
+        for kind in KINDS:
+            if kind == "raw":
+                relay = Relay("raw")
+                await relay.start()
+                started.append(relay)
+                flavours.append(flavour_for(relay))
+            elif kind == "accord-redis":
+                redis = RedisProc()
+                await redis.start()
+                pair = [Relay("accord") for _ in range(2)]
+                for relay in pair:
+                    relay.settings["store"] = redis.url
+                    relay.settings["ballot_key_file"] = str(redis.ballot_key)
+                    await relay.start()
+                    started.append(relay)
+                flavour = AccordFlavour(pair[0], pair[1:], name=kind)
+                flavour.helpers = [redis.pid]
+                flavours.append(flavour)
+            else:
+                relay = Relay("accord")
+                if kind == "accord-process":
+                    relay.settings["durability"] = "process"
+                await relay.start()
+                started.append(relay)
+                flavours.append(AccordFlavour(relay, name=kind))
+                if kind == "accord" and "dir" in PROFILE:
+                    profiler = Profiler(relay.pid, PROFILE["dir"] / f"{figure}.stacks")
+        log("  relays up: " + ", ".join(f"{f.name} pids {f.pids}" for f in flavours))
+        yield tuple(flavours)
     finally:
+        for each in flavours:
+            if isinstance(each, AccordFlavour):
+                with contextlib.suppress(OSError):
+                    for relay in each.relays:
+                        log(f"  stages {each.name}: {summary(await scrape(relay.port))}")
         if profiler is not None:
             text = profiler.stop()
             (PROFILE["dir"] / f"{figure}.summary.txt").write_text(text + "\n")
@@ -118,6 +158,8 @@ async def relays(log: Log, figure: str = "figure") -> AsyncIterator[tuple[Flavou
         for relay in started:
             await relay.stop()
             relay.cleanup()
+        if redis is not None:
+            redis.stop()
 
 
 async def settle() -> None:
@@ -146,6 +188,7 @@ class LatencyRound:
     latencies: list[float]
     cpu: float
     lost: int
+    helper_cpu: float = 0.0  # redis-server's CPU%, for the Redis variant
 
 
 async def open_loop(
@@ -162,7 +205,8 @@ async def open_loop(
     count = len(groups)
     futures: list[asyncio.Future[int]] = []
     await settle()
-    meter = CpuMeter(flavour.relay.pid)
+    meter = CpuMeter(*flavour.pids)
+    helpers = CpuMeter(*flavour.helpers) if flavour.helpers else None
     t0 = time.perf_counter() + 0.05
     for k in range(per_group):
         for i, g in enumerate(groups):
@@ -172,6 +216,7 @@ async def open_loop(
             futures.append(await g.sender.send())
     await asyncio.wait(futures, timeout=15)
     cpu = meter.percent()
+    helper_cpu = helpers.percent() if helpers is not None else 0.0
     await _drain(groups, 15)
     latencies: list[float] = []
     lost = sum(1 for f in futures if not f.done() or f.cancelled() or f.exception() is not None)
@@ -182,7 +227,7 @@ async def open_loop(
                 latencies.append(g.tracker.last[seq] - sent)
             else:
                 lost += 1
-    return LatencyRound(latencies, cpu, lost)
+    return LatencyRound(latencies, cpu, lost, helper_cpu)
 
 
 async def open_groups(flavour: Flavour, count: int, size: int, log: Log, **kw: bool) -> list[Group]:
@@ -232,6 +277,10 @@ def latency_rows(
     def stat(name: str, q: float) -> float:
         return median([ms(percentile(r.latencies, q)) for r in results.get(name, [])])
 
+    def worst(name: str) -> float:
+        rounds = [ms(percentile(r.latencies, 99)) for r in results.get(name, [])]
+        return max(rounds) if rounds else NAN
+
     lost = {name: sum(r.lost for r in rs) for name, rs in results.items()}
     note = ", ".join(f"{k} lost {v}" for k, v in lost.items() if v)
     rows = [
@@ -246,9 +295,41 @@ def latency_rows(
             relative=True,
             note=note,
         ),
+        Row(f"{label} p99 worst round", "ms", worst("accord"), worst("raw")),
     ]
     cpu = {name: median([r.cpu for r in rs]) for name, rs in results.items()}
-    rows.append(Row(f"{label} server CPU", "%", cpu.get("accord", NAN), cpu.get("raw", NAN)))
-    if not cpu_row:
-        rows.pop()
+    if cpu_row:
+        rows.append(Row(f"{label} server CPU", "%", cpu.get("accord", NAN), cpu.get("raw", NAN)))
+    for name in STORE_KINDS:
+        if name not in results:
+            continue
+        tag = name.removeprefix("accord-")
+        target = "<= 1.3x raw" if name == "accord-process" else "reported"
+        limit = 1.3 if name == "accord-process" else None
+        rows.append(
+            Row(
+                f"{label} p99 [{tag}]",
+                "ms",
+                stat(name, 99),
+                stat("raw", 99),
+                target=target,
+                limit=limit,
+                relative=True,
+            )
+        )
+        rows.append(Row(f"{label} p99 worst round [{tag}]", "ms", worst(name), worst("raw")))
+        if cpu_row:
+            extra = ""
+            helper = median([r.helper_cpu for r in results[name]])
+            if helper:
+                extra = f"; redis-server {helper:.1f}% on top"
+            rows.append(
+                Row(
+                    f"{label} server CPU [{tag}]",
+                    "%",
+                    cpu[name],
+                    cpu.get("raw", NAN),
+                    note=f"relays together{extra}" if name == "accord-redis" else "",
+                )
+            )
     return rows

@@ -109,7 +109,7 @@ class Member:
         self._welcome = loop.create_future()
         try:
             self.client = await RawClient.connect(
-                HOST, self.flavour.relay.port, on_frame=self.handle, timeout=timeout
+                HOST, self.flavour.port_for(self.index), on_frame=self.handle, timeout=timeout
             )
             self.client.send(self.flavour.hello(self, resume))
             async with asyncio.timeout(timeout):
@@ -225,8 +225,21 @@ class Flavour:
 
     name = "?"
 
-    def __init__(self, relay: Relay) -> None:
+    def __init__(self, relay: Relay, peers: list[Relay] | None = None) -> None:
         self.relay = relay
+        #: every relay this flavour spreads members over (the first holds the sender)
+        self.relays = [relay, *(peers or [])]
+        #: other processes whose CPU is part of this flavour's cost (redis-server)
+        self.helpers: list[int] = []
+
+    def port_for(self, index: int) -> int:
+        """The relay port member ``index`` connects to: members alternate between relays."""
+        return self.relays[(index + 1) % len(self.relays)].port
+
+    @property
+    def pids(self) -> list[int]:
+        """The relay processes' ids."""
+        return [r.pid for r in self.relays]
 
     async def open_group(
         self, size: int, tracker: Tracker | None = None, join_concurrency: int = 25
@@ -296,8 +309,9 @@ class AccordFlavour(Flavour):
 
     name = "accord"
 
-    def __init__(self, relay: Relay) -> None:
-        super().__init__(relay)
+    def __init__(self, relay: Relay, peers: list[Relay] | None = None, name: str = "") -> None:
+        super().__init__(relay, peers)
+        self.name = name or "accord"
         from accord.protocol import codec, commands, messages
 
         self._codec = codec

@@ -224,14 +224,73 @@ class Relay:
 
 
 class CpuMeter:
-    """CPU% of one process over an interval (100% = one core)."""
+    """CPU% of one process (or the sum of several) over an interval (100% = one core)."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+    def __init__(self, pid: int, *more: int) -> None:
+        self.pids = (pid, *more)
         self.t0 = time.perf_counter()
-        self.c0 = cpu_seconds(pid)
+        self.c0 = sum(cpu_seconds(p) for p in self.pids)
 
     def percent(self) -> float:
         """CPU% since this meter was made."""
         wall = time.perf_counter() - self.t0
-        return 100.0 * (cpu_seconds(self.pid) - self.c0) / wall if wall > 0 else 0.0
+        used = sum(cpu_seconds(p) for p in self.pids) - self.c0
+        return 100.0 * used / wall if wall > 0 else 0.0
+
+
+class RedisProc:
+    """A redis-server for the Redis variant: loopback, a free port, append-only, fsync always."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._dir = tempfile.TemporaryDirectory(prefix="accord-bench-redis-")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Database 0 on it."""
+        return f"redis://{HOST}:{self.port}/0"
+
+    @property
+    def ballot_key(self) -> Path:
+        """A ballot key file for every relay on this server (they must share one)."""
+        return Path(self._dir.name) / "ballot.key"
+
+    @property
+    def pid(self) -> int:
+        """The running process id."""
+        assert self.proc is not None, "redis-server is not running"
+        return self.proc.pid
+
+    async def start(self, timeout: float = 10.0) -> None:
+        """Start it and wait until it answers PING.
+
+        Raises:
+            RuntimeError: if there is no redis-server or it does not come up.
+        """
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server not found (apt-get install redis-server)")
+        args = ["--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "yes"]
+        args += ["--appendfsync", "always", "--dir", self._dir.name]
+        self.proc = subprocess.Popen(
+            [binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                reader, writer = await asyncio.open_connection(HOST, self.port)
+                writer.write(b"PING\r\n")
+                answer = await reader.readline()
+                writer.close()
+                if answer.startswith(b"+PONG"):
+                    return
+            await asyncio.sleep(0.05)
+        raise RuntimeError("redis-server did not come up")
+
+    def stop(self) -> None:
+        """Stop it and remove its data."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self._dir.cleanup()

@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="record the accord relay with py-spy during each figure; stacks go to DIR",
     )
+    parser.add_argument(
+        "--stores",
+        action="store_true",
+        help="also measure SQLite durability=process and Redis across two relays"
+        " (needs redis-server and accord[redis])",
+    )
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
     return parser
 
@@ -89,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         harness.PROFILE["dir"] = args.profile
     if args.raw_only:
         harness.KINDS[:] = ["raw"]
+    elif args.stores:
+        harness.KINDS[:] = ["raw", "accord", *harness.STORE_KINDS]
     raise_fd_limit()
     names = args.only or list(FIGURES)
     started = time.perf_counter()

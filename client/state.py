@@ -47,6 +47,16 @@ FATAL_HELLO_CODES = frozenset(
     {"unauthorized", "forbidden", "not_found", "version", "session_closed", "bad_message", "limit"}
 )
 
+
+def passing(error: Error) -> bool:
+    """A relay's storage failed for now (Redis down, a busy session): reconnect later.
+
+    Such an error is worth a reconnect even when ``fatal`` (the relay closes
+    with 1011 next), so it never ends the link for good.
+    """
+    return error.code == "server_error"
+
+
 LinkKind = Literal["connecting", "connected", "reconnecting", "offline"]
 CommandState = Literal["pending", "acked", "failed"]
 
@@ -327,8 +337,10 @@ class ClientState:
         return updates
 
     def _on_error(self, error: Error) -> list[Update]:
-        if error.fatal:
+        if error.fatal and not passing(error):
             raise ConnectionFailed(error.message or error.code, code=error.code)
+        if error.fatal:  # the relay closes with 1011 next; reconnect and resume then
+            return []
         out = self.outbox.get(error.op) if error.op else None
         if out is None:
             return [Noticed(error.code, error.message)]

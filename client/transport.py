@@ -56,6 +56,7 @@ from .state import (
     Outgoing,
     Resync,
     Update,
+    passing,
 )
 
 Listener = Callable[[Update], None]
@@ -432,7 +433,7 @@ class Connection:
                 if isinstance(msg, Welcome):
                     return msg
                 if isinstance(msg, Error):
-                    if msg.code in FATAL_HELLO_CODES or msg.fatal:
+                    if msg.code in FATAL_HELLO_CODES or (msg.fatal and not passing(msg)):
                         raise ConnectionFailed(msg.message or msg.code, code=msg.code)
                     await asyncio.sleep(1.0)  # rate limited or busy: pause, then try again
                     raise ConnectionClosed(None, None)

@@ -34,6 +34,39 @@ def encode(message: Any) -> bytes:
     return msgpack.packb(frame, use_bin_type=True)
 
 
+class EncodedEvent:
+    """An event encoded once: its stored form, and its frames with and without the op id.
+
+    The body is turned into plain values one time; storage and the wire (the
+    author's frame and everyone else's) are packed from that one value. The
+    frames are byte for byte what ``encode`` gives for the event and for the
+    event with ``op=""``.
+    """
+
+    __slots__ = ("_plain", "stored")
+
+    def __init__(self, event: Event | None, stored: bytes = b"") -> None:
+        if event is None:  # from its stored form: unpacking is cheaper than a fresh walk
+            self._plain: dict[str, Any] = msgpack.unpackb(stored, raw=False)
+            self.stored: bytes = stored
+        else:
+            self._plain = encode_value(event)
+            self.stored = msgpack.packb(self._plain, use_bin_type=True)
+
+    @classmethod
+    def from_stored(cls, stored: bytes) -> EncodedEvent:
+        """The encodings of an event read back from storage (already checked by decoding)."""
+        return cls(None, stored)
+
+    def frame(self, op: bool) -> bytes:
+        """The wire frame, with the author's op id (``op``) or with it blanked."""
+        frame: dict[str, Any] = {"t": "event", "v": PROTOCOL_VERSION}
+        frame.update(self._plain)
+        if not op:
+            frame["op"] = ""
+        return msgpack.packb(frame, use_bin_type=True)
+
+
 def encode_plain(value: Any) -> bytes:
     """Encode a plain value (e.g. a stored event or snapshot) with the wire rules."""
     return msgpack.packb(encode_value(value), use_bin_type=True)

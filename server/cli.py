@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from accord.protocol.text import MULTI_LINE, visible
 
-from .config import LOG_LEVELS, ConfigError, ServerConfig, load_config
+from .config import DURABILITY, LOG_LEVELS, ConfigError, ServerConfig, load_config
+from .settings_help import HELP as _HELP
 
 if TYPE_CHECKING:
     from .sealing import Sealer
@@ -40,45 +41,7 @@ _SPECIAL = {
     "tls_cert",
     "tls_key",
     "ballot_key_file",
-}
-
-_HELP = {
-    "host": "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
-    "port": "TCP port (default 8765; 0 picks a free one)",
-    "log_json": "log JSON lines instead of human lines",
-    "compression": "turn on per-message deflate (costs CPU and memory per client)",
-    "trust_proxy": "take the client address from X-Forwarded-For (behind a proxy only)",
-    "rate_limit": "frames per second a connection may send on average (default 20)",
-    "rate_burst": "frames a connection may send at once (default 40)",
-    "flood_limit": "rate-limited frames in a row before closing with 1008 (default 40)",
-    "max_connections": "connections in total; over it HTTP 503 (default 5000)",
-    "max_connections_per_ip": "connections per client address; over it HTTP 429 (default 200)",
-    "max_sessions": "sessions stored; over it creating one is refused (default 10000)",
-    "max_members": "facilitator and participants per session (default 200)",
-    "max_observers": "observers per session, apart from participants (default 200)",
-    "max_partners": "partners per session, apart from participants (default 20)",
-    "hello_timeout": "seconds a new connection has to say hello (default 5)",
-    "max_buffer": "bytes queued to a slow client before it is dropped with 4003 (default 1 MiB)",
-    "ping_interval": "seconds between keepalive pings (default 20)",
-    "ping_timeout": "seconds to wait for a pong before dropping a peer (default 20)",
-    "replay_window": "events a reconnecting client may miss and still get replayed (default 1000)",
-    "snapshot_every": "events between stored snapshots (default 200)",
-    "idle_unload": "seconds an empty session stays in memory (default 300)",
-    "creates_per_minute": "sessions one address may create per minute, sustained (default 1)",
-    "create_burst": "sessions one address may create at once (default 20)",
-    "failed_joins_per_minute": "failed joins (unknown code or token) per address per minute "
-    "(default 6)",
-    "failed_join_burst": "failed joins one address may make at once (default 30)",
-    "snapshots_per_minute": "full-board hellos (no last_seq) per address per minute (default 60)",
-    "snapshot_burst": "full-board hellos one address may make at once (default 60)",
-    "max_session_events": "events in one session's life; over it, commands get limit "
-    "(default 100000)",
-    "max_session_bytes": "bytes of one session's board; over it, commands get limit "
-    "(default 4 MiB)",
-    "expire_after_days": "delete sessions with no event for this many days; closed ones keep "
-    "their record (default 90; 0 never)",
-    "compact_events": "drop stored events well behind the latest snapshot (default on)",
-    "min_free_disk_mb": "refuse writes when the data dir's disk has less free space (default 256)",
+    "durability",
 }
 
 
@@ -133,6 +96,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         _one_line_errors(action)
         action.add_argument("--data-dir", type=Path, help="the relay's data dir")
         action.add_argument("--config", type=Path, help="read data_dir from this server.toml")
+        action.add_argument(
+            "--store", metavar="URL", help="a redis://host:port/db store instead of the data dir"
+        )
     sessions.set_defaults(handler=run_sessions)
 
 
@@ -140,6 +106,9 @@ def _add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML config file")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where sessions are stored")
     parser.add_argument("--log-level", choices=LOG_LEVELS, help="log detail (default info)")
+    parser.add_argument(
+        "--durability", choices=DURABILITY, help=_HELP["durability"] + " (docs/ops.md)"
+    )
     parser.add_argument("--tls-cert", type=Path, metavar="FILE", help="PEM certificate chain")
     parser.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key")
     parser.add_argument(
@@ -214,7 +183,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return asyncio.run(_serve(config))
     except StartError as exc:
         print(f"accord serve: {visible(str(exc))}", file=sys.stderr)
-        return 2 if str(exc).startswith(("tls:", "data:")) else 1
+        return 2 if str(exc).startswith(("tls:", "data:", "store:")) else 1
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down
         return 130
 
@@ -236,7 +205,10 @@ async def _serve(config: ServerConfig) -> int:
     shown = config.host if config.host not in ("0.0.0.0", "::", "") else socket.gethostname()
     public = relay.url.replace(f"//{config.host}:", f"//{shown}:")
     log.info("listening on %s", relay.url)
-    log.info("storing sessions in %s", config.db_path)
+    if config.store:
+        log.info("storing sessions in redis at %s", config.store.split("@")[-1])
+    else:
+        log.info("storing sessions in %s (durability %s)", config.db_path, config.durability)
     log.info(
         "health at /healthz and /readyz, metrics at /metrics on the same port",
     )
@@ -259,10 +231,14 @@ async def _serve(config: ServerConfig) -> int:
 
 
 def store_at(config: ServerConfig, sealer: Sealer | None = None) -> Store:
-    """The store a relay with ``config`` keeps its sessions in, seen through ``Store`` only."""
-    from .storage import SqliteStore
+    """The store a relay with ``config`` keeps its sessions in, seen through ``Store`` only.
 
-    return SqliteStore(config.db_path, sealer)
+    Raises:
+        StartError: if the config names Redis and its client library is missing.
+    """
+    from .relay import open_store
+
+    return open_store(config, sealer, durability=None)
 
 
 def run_sessions(args: argparse.Namespace) -> int:
@@ -279,19 +255,32 @@ def run_sessions(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        config = load_config(args.config, {"data_dir": args.data_dir})
+        config = load_config(args.config, {"data_dir": args.data_dir, "store": args.store})
     except ConfigError as exc:
         print(f"accord sessions: {visible(str(exc))}", file=sys.stderr)
         return 2
+    sealer = Sealer(config.ballot_key_path)
+    with contextlib.suppress(SealError, OSError):
+        sealer.load(create=False)  # without it, reading sealed ballots fails with a clear line
+    if config.store:
+        from .relay import StartError
+
+        try:
+            store = store_at(config, sealer)
+        except StartError as exc:
+            print(f"accord sessions: {visible(str(exc))}", file=sys.stderr)
+            return 2
+        try:
+            return asyncio.run(_sessions(args, store, sealer))
+        except StoreError as exc:
+            print(f"accord sessions: {visible(str(exc))}", file=sys.stderr)
+            return 1
     if not config.db_path.is_file():
         if args.action == "list":
             print(f"no sessions stored in {config.data_dir}", file=sys.stderr)
             return 0
         print(f"accord sessions: no sessions stored in {config.data_dir}", file=sys.stderr)
         return 1
-    sealer = Sealer(config.ballot_key_path)
-    with contextlib.suppress(SealError, OSError):
-        sealer.load(create=False)  # without it, reading sealed ballots fails with a clear line
     try:
         return asyncio.run(_sessions(args, store_at(config, sealer), sealer))
     except StoreError as exc:
@@ -304,7 +293,7 @@ def _when(stamp: float) -> str:
 
 
 async def _sessions(args: argparse.Namespace, store: Store, sealer: Sealer) -> int:
-    from .hub import read_session
+    from .loading import read_session
 
     await store.open()
     try:

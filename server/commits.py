@@ -22,10 +22,15 @@ class Committer:
         self._store = store
         self._metrics = metrics
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[Append, asyncio.Future[bool]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Append, asyncio.Future[bool], float]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         #: Transactions committed so far (a cheap sign of activity, for the GC policy).
         self.commits = 0
+
+    @property
+    def store(self) -> Store:
+        """The store commits go to (hosts read from it after losing a race)."""
+        return self._store
 
     def start(self) -> None:
         """Start the commit loop."""
@@ -38,7 +43,7 @@ class Committer:
             StoreError: if the transaction failed.
         """
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((append, future))
+        self._queue.put_nowait((append, future, time.perf_counter()))
         return await future
 
     async def _run(self) -> None:
@@ -47,10 +52,12 @@ class Committer:
             while not self._queue.empty() and len(batch) < self._max_batch:
                 batch.append(self._queue.get_nowait())
             started = time.perf_counter()
+            for _, _, queued in batch:
+                self._metrics.commit_wait_seconds.observe(started - queued)
             try:
-                results = await self._store.append([a for a, _ in batch])
+                results = await self._store.append([a for a, _, _ in batch])
             except Exception as exc:  # hand every failure to the waiting hosts
-                for _, future in batch:
+                for _, future, _ in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
@@ -59,8 +66,8 @@ class Committer:
                     self._queue.task_done()
             self.commits += 1
             self._metrics.commit_seconds.observe(time.perf_counter() - started)
-            self._metrics.commit_batch.observe(sum(len(a.events) for a, _ in batch))
-            for (_, future), ok in zip(batch, results, strict=True):
+            self._metrics.commit_batch.observe(sum(len(a.events) for a, _, _ in batch))
+            for (_, future, _), ok in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(ok)
 

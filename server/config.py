@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the rules load lazily so `accord --help` stays quick
     from accord.protocol.rules import Caps
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+DURABILITY = ("disk", "process")
 
 
 class ConfigError(Exception):
@@ -92,6 +93,12 @@ class ServerConfig:
     min_free_disk_mb: int = 256  # below this much free space, writes are refused
     # At rest: the key that seals ballots in the database (default: DATA_DIR/ballot.key).
     ballot_key_file: Path | None = None
+    # SQLite: "disk" survives power loss (synchronous=FULL); "process" survives a relay
+    # crash or kill -9 but may roll back the last commits on an OS crash (docs/ops.md).
+    durability: str = "disk"
+    # Where sessions live: "" (or "sqlite") for the SQLite file in data_dir, or a
+    # redis://host:port/db URL shared by any number of relays (needs accord[redis]).
+    store: str = ""
 
     @property
     def caps(self) -> Caps:
@@ -230,6 +237,12 @@ def _check_whole(config: ServerConfig) -> None:
         raise ConfigError("max_connections_per_ip: must not be above max_connections")
     if len(config.admin_token) > L.SECRET_CHARS:
         raise ConfigError(f"admin_token: at most {L.SECRET_CHARS} characters")
+    if config.durability not in DURABILITY:
+        raise ConfigError(f"durability: expected one of {', '.join(DURABILITY)}")
+    if config.store == "sqlite":
+        config.store = ""
+    if config.store and not config.store.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("store: expected sqlite or a redis://host:port/db URL")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

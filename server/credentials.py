@@ -8,6 +8,7 @@ import itertools
 import secrets
 
 from accord.protocol import limits as L
+from accord.protocol.messages import Secrets
 
 #: No 0/o, 1/l/i: nothing a person can misread or mistype.
 ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
@@ -110,3 +111,20 @@ def claimed_code(claim: str, session_id: str, role: str, generation: int = 0) ->
         chars.append(ALPHABET[index])
     raw = "".join(chars)
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def session_secrets(session_id: str, claim: str) -> Secrets:
+    """A new session's secrets: random, or the claim and codes derived from it."""
+    if not claim:
+        return Secrets(
+            facilitator_key=new_token(),
+            participant_code=new_code(),
+            partner_code=new_code(),
+            observer_code=new_code(),
+        )
+    return Secrets(
+        facilitator_key=claim,
+        participant_code=claimed_code(claim, session_id, "participant"),
+        partner_code=claimed_code(claim, session_id, "partner"),
+        observer_code=claimed_code(claim, session_id, "observer"),
+    )

@@ -19,6 +19,7 @@ from . import credentials, records
 from .commits import Committer
 from .config import ServerConfig
 from .guards import DiskGuard
+from .host_sync import Feed
 from .loading import Loaded as Loaded  # re-exported: callers read sessions through the hub
 from .loading import read_session as read_session
 from .metrics import Metrics
@@ -27,6 +28,7 @@ from .sealing import Sealer
 from .session_host import SessionHost
 from .store import (
     Append,
+    Claimed,
     Grant,
     SessionCapReached,
     SessionInfo,
@@ -36,6 +38,9 @@ from .store import (
     decode_event,
     encode_event,
 )
+
+#: ``Loaded`` and ``read_session`` moved to ``loading``; older imports still find them here.
+__all__ = ["Created", "Hub", "Loaded", "read_session"]
 
 log = logging.getLogger("accord.server.hub")
 
@@ -69,10 +74,13 @@ class Hub:
         metrics: Metrics,
         disk: DiskGuard | None = None,
         sealer: Sealer | None = None,
+        feed: Feed | None = None,
     ) -> None:
         self._config = config
         self._sealer = sealer
         self._disk = disk
+        #: news of sessions other relays write, with a shared store
+        self._feed = feed
         self._store = store
         self._committer = committer
         self._metrics = metrics
@@ -134,7 +142,14 @@ class Hub:
         try:
             grant = await self._store.grant(key)
             if grant is None:
-                return await self._create(question, name, department, claim)
+                try:
+                    return await self._create(question, name, department, claim)
+                except Claimed:  # the same create, retried on another relay, went first
+                    grant = await self._store.grant(key)
+                    if grant is None:
+                        raise Refusal(
+                            ErrorCode.UNAUTHORIZED, "claim: already in use here; make a new one"
+                        ) from None
             return await self._created_before(grant, claim)
         finally:
             del self._creating[key]
@@ -142,7 +157,7 @@ class Hub:
 
     async def _created_before(self, grant: Grant, claim: str) -> Created:
         """The session a retried create with ``claim`` made the first time."""
-        secrets = _secrets(grant.session_id, claim)
+        secrets = credentials.session_secrets(grant.session_id, claim)
         code = await self._store.grant(credentials.digest(secrets.participant_code))
         if (
             grant.role != "facilitator"
@@ -169,7 +184,7 @@ class Hub:
         ]
         blobs = [StoredEvent(e.seq, encode_event(e, self._sealer)) for e in events]
         session = reducer.replay(session_id, [decode_event(b.blob, self._sealer) for b in blobs])
-        secrets = _secrets(session_id, claim)
+        secrets = credentials.session_secrets(session_id, claim)
         grants = [
             (
                 credentials.digest(secrets.facilitator_key),
@@ -191,14 +206,21 @@ class Hub:
             members=len(session.members),
         )
         append = Append(session_id, expected_seq=0, events=blobs, summary=info, grants=grants)
+        if self._feed is not None:
+            await self._feed.follow(session_id)
         try:
             await self._store.create(append, max_sessions=self._config.max_sessions)
-        except SessionCapReached:
-            raise Refusal(
-                ErrorCode.LIMIT,
-                f"this relay holds its most sessions ({self._config.max_sessions});"
-                " ask its operator",
-            ) from None
+        except BaseException as exc:
+            if self._feed is not None:
+                with contextlib.suppress(StoreError):
+                    await self._feed.unfollow(session_id)
+            if isinstance(exc, SessionCapReached):
+                raise Refusal(
+                    ErrorCode.LIMIT,
+                    f"this relay holds its most sessions ({self._config.max_sessions});"
+                    " ask its operator",
+                ) from None
+            raise
         host = self._new_host(session, epoch, blobs, snapshot_seq=0)
         self._metrics.created.inc()
         self._metrics.sessions_stored.inc()
@@ -238,6 +260,18 @@ class Hub:
             del self._loading[session_id]
 
     async def _load(self, session_id: str) -> SessionHost | None:
+        if self._feed is None:
+            return await self._load_from_store(session_id)
+        await self._feed.follow(session_id)  # before reading: nothing committed slips by
+        try:
+            host = await self._load_from_store(session_id)
+        finally:
+            if self._hosts.get(session_id) is None:
+                with contextlib.suppress(StoreError):
+                    await self._feed.unfollow(session_id)
+        return host
+
+    async def _load_from_store(self, session_id: str) -> SessionHost | None:
         loaded = await read_session(self._store, session_id, self._sealer)
         if loaded is None:
             return None
@@ -290,6 +324,8 @@ class Hub:
         host.start()
         self._hosts[session.id] = host
         self._metrics.sessions.set(len(self._hosts))
+        if self._feed is not None:
+            self._feed.attach(session.id, host.hear)
         return host
 
     # ---- records and unloading ------------------------------------------------------------
@@ -329,6 +365,10 @@ class Hub:
                     if self._hosts.get(session_id) is host:
                         del self._hosts[session_id]
                     await host.stop()
+                    wanted = session_id in self._hosts or session_id in self._loading
+                    if self._feed is not None and not wanted:  # a load may have begun
+                        with contextlib.suppress(StoreError):
+                            await self._feed.unfollow(session_id)
                     log.debug("session unloaded", extra={"session": session_id})
             self._metrics.sessions.set(len(self._hosts))
 
@@ -341,6 +381,9 @@ class Hub:
                     continue  # someone is connected: not abandoned
                 del self._hosts[info.id]
                 await host.stop()
+                if self._feed is not None:
+                    with contextlib.suppress(StoreError):
+                        await self._feed.unfollow(info.id)
             if info.closed:
                 loaded = await read_session(self._store, info.id, self._sealer)
                 if loaded is not None:
@@ -350,20 +393,3 @@ class Hub:
             self._metrics.expired.inc()
             self._metrics.sessions_stored.dec()
             log.info("session expired", extra={"session": info.id, "closed": info.closed})
-
-
-def _secrets(session_id: str, claim: str) -> Secrets:
-    """A new session's secrets: random, or the claim and codes derived from it."""
-    if not claim:
-        return Secrets(
-            facilitator_key=credentials.new_token(),
-            participant_code=credentials.new_code(),
-            partner_code=credentials.new_code(),
-            observer_code=credentials.new_code(),
-        )
-    return Secrets(
-        facilitator_key=claim,
-        participant_code=credentials.claimed_code(claim, session_id, "participant"),
-        partner_code=credentials.claimed_code(claim, session_id, "partner"),
-        observer_code=credentials.claimed_code(claim, session_id, "observer"),
-    )

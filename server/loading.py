@@ -58,5 +58,6 @@ async def read_session(
         session = snapshot
         for event in events:
             reducer.apply_event(session, event)
-    intact = intact and session.seq == info.seq
+    # Another relay may have appended since the summary was read: more is fine, less is not.
+    intact = intact and session.seq >= info.seq
     return Loaded(info, session, intact, base, tail)

@@ -83,6 +83,28 @@ class Metrics:
         self.closes = Counter(
             "accord_closes", "Connections the relay closed, by close code.", ["code"], registry=r
         )
+        self.epochs_renewed = Counter(
+            "accord_epochs_renewed",
+            "Sessions given a new epoch because the store had gone back or lost them.",
+            registry=r,
+        )
+        self.store_conflicts = Counter(
+            "accord_store_conflicts",
+            "Appends refused because another relay wrote to the session first.",
+            registry=r,
+        )
+        self.commit_wait_seconds = Histogram(
+            "accord_storage_commit_wait_seconds",
+            "Time an append waited for the commit before it (the group commit's queue).",
+            buckets=_LATENCY,
+            registry=r,
+        )
+        self.queue_wait_seconds = Histogram(
+            "accord_session_queue_seconds",
+            "Time a command waited in its session's queue before the session took it.",
+            buckets=_LATENCY,
+            registry=r,
+        )
         # Children bound once: ``labels()`` costs a lock and a dict lookup on every call,
         # and these run once per command (docs/performance.md).
         self.accepted = self.commands.labels("accepted", "")

@@ -6,6 +6,7 @@ import asyncio
 import errno
 import logging
 import ssl
+from collections.abc import Callable
 from types import TracebackType
 
 from accord.protocol import limits as L
@@ -18,6 +19,7 @@ from .commits import Committer
 from .config import ServerConfig
 from .connection import ClientHandler, Services
 from .guards import Guards
+from .host_sync import Feed
 from .hub import Hub
 from .metrics import Metrics
 from .private import private_dir
@@ -57,6 +59,30 @@ def tls_context(config: ServerConfig) -> ssl.SSLContext | None:
     return context
 
 
+def open_store(
+    config: ServerConfig, sealer: Sealer | None = None, durability: str | None = ""
+) -> Store:
+    """The store the config names: SQLite in the data dir, or a shared Redis.
+
+    ``sealer`` opens the ballots sealed at rest. ``durability`` defaults to the
+    config's; tools beside a running relay pass None (see ``SqliteStore``).
+
+    Raises:
+        StartError: if Redis is asked for but its client library is not installed.
+    """
+    if not config.store:
+        mode = config.durability if durability == "" else durability
+        return SqliteStore(config.db_path, sealer, durability=mode)
+    from .redis_store import RedisStore, RedisUnavailable
+
+    try:
+        return RedisStore(config.store, sealer)
+    except RedisUnavailable as exc:
+        raise StartError(f"store: {exc}") from None
+    except ValueError as exc:  # a URL redis-py cannot parse
+        raise StartError(f"store: {config.store}: {exc}") from None
+
+
 class Relay:
     """Serves sessions over websockets; ``async with Relay(config) as relay:``."""
 
@@ -65,11 +91,20 @@ class Relay:
         self.metrics = Metrics()
         #: seals ballots at rest; its key file is read (or made) when the relay starts
         self.sealer = Sealer(config.ballot_key_path)
-        self.store: Store = store if store is not None else SqliteStore(config.db_path, self.sealer)
+        self.store: Store = store if store is not None else open_store(config, self.sealer)
         self.committer = Committer(self.store, self.metrics)
         self.guards = Guards(config)
+        # A store shared by several relays brings news of what the others commit.
+        new_feed: Callable[[], Feed] | None = getattr(self.store, "new_feed", None)
+        self.feed = new_feed() if new_feed is not None else None
         self.hub = Hub(
-            config, self.store, self.committer, self.metrics, self.guards.disk, self.sealer
+            config,
+            self.store,
+            self.committer,
+            self.metrics,
+            disk=self.guards.disk,
+            sealer=self.sealer,
+            feed=self.feed,
         )
         self.admission = Admission(config.max_connections, config.max_connections_per_ip)
         self._services = Services(config, self.hub, self.store, self.metrics, self.guards)
@@ -96,6 +131,8 @@ class Relay:
         except (OSError, SealError) as exc:
             raise StartError(f"data: {exc}") from None
         self._store_open = True
+        if self.feed is not None:
+            await self.feed.start()
         self.committer.start()
         self.hub.start()
         try:
@@ -157,6 +194,8 @@ class Relay:
     async def _shutdown_storage(self) -> None:
         await self.hub.close()
         await self.committer.stop()
+        if self.feed is not None:
+            await self.feed.close()
         if self._store_open:
             self._store_open = False
             await self.store.close()

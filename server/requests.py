@@ -1,14 +1,18 @@
-"""What a session host is asked to do: a command, a join or an attach, queued in order."""
+"""What a session host is asked to do, queued in order: a command, a join, an attach, or news."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from accord.protocol.commands import Command
 from accord.protocol.messages import Secrets
 from accord.protocol.model import Role
 from websockets.asyncio.server import ServerConnection
+
+from .store import StoredEvent
 
 
 class HostGone(Exception):
@@ -24,6 +28,7 @@ class CommandRequest:
     op: str
     command: Command
     token: str = ""  # the credential this connection said hello with (for rotate_codes)
+    queued: float = field(default_factory=time.perf_counter)
 
 
 @dataclass(eq=False, slots=True)
@@ -55,7 +60,17 @@ class AttachRequest:
     )
 
 
-Request = CommandRequest | JoinRequest | AttachRequest
+@dataclass(eq=False, slots=True)
+class Heard:
+    """News about a session from its store: events committed elsewhere, or its head."""
+
+    epoch: str
+    seq: int
+    events: list[StoredEvent] = field(default_factory=list)
+    gone: bool = False  # deleted by an operator, or missing from the store
+
+
+Request: TypeAlias = CommandRequest | JoinRequest | AttachRequest | Heard
 
 
 def give_up(request: Request) -> None:

@@ -1,11 +1,12 @@
 """One session's authoritative state on the relay, and the single task that changes it.
 
 Everything that changes a session or who listens to it goes through one
-queue and one worker: commands, joins and (re)attaches. The worker takes
-every request that is ready, applies them in order, commits the new events
-in one append, and only then writes the acks, welcomes and event frames, in
-seq order. So a client receives each event once, in order, and only after it
-is durable.
+queue and one worker: commands, joins, (re)attaches and news from a shared
+store (``host_sync``). The worker takes every request that is ready, applies
+them in order, commits the new events in one append (validating again after
+losing a race to another relay), and only then writes the acks, welcomes and
+event frames, in seq order. So a client receives each event once, in order,
+and only after it is durable.
 
 Over 400 lines: the single worker's steps (commands, joins, attaches, the
 commit, then the frames in seq order) are one sequence on one task's state;
@@ -21,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from accord.protocol import codec, reducer, rules, views
+from accord.protocol import codec, reducer, rules
 from accord.protocol.commands import RotateCodes
 from accord.protocol.errors import CloseCode, ErrorCode, Refusal
 from accord.protocol.events import Event, EventBody, SessionClosed
@@ -36,12 +37,14 @@ from .closing import close_or_abort
 from .commits import Committer
 from .config import ServerConfig
 from .guards import DiskGuard
+from .host_sync import COMMIT_PATIENCE, StoreSync
 from .membership import credential_changes, rotated_secrets, rotation
 from .metrics import Metrics
 from .replay import missed_events, partner_view_changed, replay_frames
 from .requests import (
     AttachRequest,
     CommandRequest,
+    Heard,
     HostGone,
     JoinRequest,
     Request,
@@ -55,8 +58,8 @@ from .store import (
     SessionInfo,
     StoredEvent,
     StoreError,
-    encode_event,
     encode_session,
+    stored_form,
 )
 from .writer import FrameWriter
 
@@ -72,7 +75,7 @@ RELAY_AUTHOR = "relay"
 Write = tuple[bytes, list[ServerConnection]] | Callable[[], None]
 
 
-class SessionHost:
+class SessionHost(StoreSync):
     """Holds one session, the connections listening to it, and its recent event log."""
 
     def __init__(
@@ -118,6 +121,8 @@ class SessionHost:
         #: that checked the store before that join committed still finds its member
         self._claimed: dict[str, str] = {}
         self._snapshots = SnapshotCache()
+        #: (member id, connection) subscribed by the batch being handled (undone on a conflict)
+        self._added: list[tuple[str, ServerConnection]] = []
 
     # ---- life cycle --------------------------------------------------------------
 
@@ -196,12 +201,57 @@ class SessionHost:
                     self._queue.task_done()
 
     async def _handle(self, batch: list[Request]) -> None:
+        news = [r for r in batch if isinstance(r, Heard)]
+        if news:
+            batch = [r for r in batch if not isinstance(r, Heard)]
+            if not await self._catch_up(news, batch):
+                return
+        if any(self._ahead(r) for r in batch):
+            # Maybe another relay committed what this client saw; if not, the store went back.
+            if not await self._catch_up([], batch):
+                return
+            if any(self._ahead(r) for r in batch) and not await self._renew_epoch():
+                self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
+                return
+        if any(isinstance(r, JoinRequest) and r.claim for r in batch):
+            try:
+                await self._refresh_claims(batch)
+            except StoreError as exc:
+                log.error("session %s: cannot read the store: %s", self.session.id, exc)
+                self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
+                return
+        deadline = time.monotonic() + COMMIT_PATIENCE
+        while True:
+            start = self.session.seq
+            if await self._attempt(batch):
+                return
+            self._metrics.store_conflicts.inc()
+            log.debug("session %s: another writer went first; validating again", self.session.id)
+            if time.monotonic() > deadline:
+                break
+            if not await self._reread(start, batch):
+                return
+        self._break(CloseCode.INTERNAL, "this session is busy elsewhere; reconnect", batch)
+
+    async def _attempt(self, batch: list[Request]) -> bool:
+        """Handle a batch against this copy and commit it; False if the append lost a race.
+
+        After a lost race the copy is stale and this attempt left no trace
+        but what ``_reread`` replaces: nothing was written to any client.
+        """
+        start_seq = self.session.seq
         outbox: list[Write] = []
         append = Append(self.session.id, self.session.seq, [], self.summary())
         closed_now = False
+        self._added = []
+        claimed = dict(self._claimed)
+        taken = time.perf_counter()
         for request in batch:
             if isinstance(request, CommandRequest):
+                self._metrics.queue_wait_seconds.observe(taken - request.queued)
                 closed_now |= self._command(request, outbox, append)
+            elif isinstance(request, Heard) or request.done.done():
+                continue  # news is handled first; a refusal by an earlier attempt stands
             elif isinstance(request, JoinRequest):
                 await self._join(request, outbox, append.events, append.grants)
             else:
@@ -220,16 +270,25 @@ class SessionHost:
             except StoreError as exc:
                 log.error("session %s: commit failed: %s", self.session.id, exc)
                 self._break(CloseCode.INTERNAL, "storage failed; reconnect", batch)
-                return
+                return True
             if not ok:
-                log.warning("session %s: stored log moved or was deleted", self.session.id)
-                self._break(CloseCode.SESSION_GONE, "this session no longer exists", batch)
-                return
+                self._undo(start_seq, claimed)
+                self._snapshots = SnapshotCache()  # views of a seq this copy never committed
+                return False
             if append.snapshot is not None:
                 self._snapshot_seq = append.snapshot.seq
         self._flush(outbox)
         if closed_now:
             self._on_closed(self.session)
+        return True
+
+    def _ahead(self, request: Request) -> bool:
+        """True for a resume that saw more of this epoch than is stored: the store went back."""
+        return (
+            isinstance(request, AttachRequest)
+            and request.epoch == self.epoch
+            and request.last_seq > self.session.seq
+        )
 
     def summary(self) -> SessionInfo:
         """The row ops see in ``accord sessions list``."""
@@ -419,20 +478,14 @@ class SessionHost:
         event = Event(seq=self.session.seq + 1, at=now, by=by, body=body, op=op)
         # Encode before applying: the session keeps references into the body and
         # later events mutate them, so this is the only moment the bytes are right.
-        stored = StoredEvent(event.seq, encode_event(event, self._sealer))
+        encoded = codec.EncodedEvent(event)  # once, for storage and the wire
+        stored = StoredEvent(event.seq, stored_form(event, encoded, self._sealer))
         reducer.apply_event(self.session, event)
         new.append(stored)
         self._recent.append(stored)
         self._budget.grew(len(stored.blob))
         started = time.perf_counter()
-        groups: dict[str, tuple[bytes, list[ServerConnection]]] = {}
-        for member_id, conns in self.listeners.items():
-            projected, key = views.project_event(self.session, event, member_id)
-            group = groups.get(key)
-            if group is None:
-                group = (codec.encode(projected), [])
-                groups[key] = group
-            group[1].extend(conns)
+        groups = self._variants(event, encoded)
         projecting = time.perf_counter() - started
 
         def fan_out() -> None:
@@ -479,7 +532,10 @@ class SessionHost:
     ) -> None:
         """Listen from now on; the welcome (and replay) go out in order after the commit."""
         first = member_id not in self.listeners
-        self.listeners.setdefault(member_id, set()).add(conn)
+        conns = self.listeners.setdefault(member_id, set())
+        if conn not in conns:
+            conns.add(conn)
+            self._added.append((member_id, conn))
 
         def welcome_now() -> None:
             if conn not in self.listeners.get(member_id, ()):
@@ -531,6 +587,7 @@ class SessionHost:
 
     def _break(self, code: CloseCode, reason: str, batch: list[Request]) -> None:
         """Stop serving this copy of the session; its clients reconnect to a fresh load."""
+        log.info("session %s: closing its connections with %d: %s", self.session.id, code, reason)
         self.broken = True
         for request in batch:
             give_up(request)

@@ -12,10 +12,14 @@ from typing import TypeVar
 
 from accord.protocol.model import Session
 
+from . import runs
+from .checkpoint import Checkpointer
 from .private import private_dir, private_file, touch_private
 from .sealing import Sealer
+from .sqlite_schema import SCHEMA, SCHEMA_VERSION
 from .store import (
     Append,
+    Claimed,
     Grant,
     SessionCapReached,
     SessionInfo,
@@ -26,44 +30,10 @@ from .store import (
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
 #: Seconds a write waits for another process's lock on the file before failing.
 BUSY_WAIT = 10.0
 #: Seconds a readiness probe waits for the write lock before reporting not ready.
 READY_WAIT = 1.0
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    epoch TEXT NOT NULL,
-    question TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    seq INTEGER NOT NULL,
-    phase TEXT NOT NULL,
-    members INTEGER NOT NULL,
-    closed INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    session_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    blob BLOB NOT NULL,
-    PRIMARY KEY (session_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS snapshots (
-    session_id TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    blob BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS grants (
-    digest TEXT PRIMARY KEY,
-    session_id TEXT NOT NULL,
-    role TEXT NOT NULL,
-    member_id TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS grants_by_session ON grants (session_id);
-"""
 
 
 class SqliteStore:
@@ -71,16 +41,27 @@ class SqliteStore:
 
     sqlite3 blocks, so every call runs in a single worker thread and the
     event loop keeps serving. ``append`` writes a whole batch of sessions'
-    events in one transaction (group commit) with ``synchronous=FULL``, so an
-    acknowledged event survives a crash of the process or the machine.
+    events in one transaction (group commit). With ``durability="disk"``
+    (``synchronous=FULL``) an acknowledged event survives a crash of the
+    process or the machine; with ``"process"`` (``synchronous=NORMAL``) it
+    survives a crash of the process, and after an OS crash every session gets
+    a new epoch, so clients that saw rolled-back events start from a snapshot.
+    ``durability=None`` is for tools beside a running relay: ``disk``, and no
+    record of a run of its own.
     """
 
-    def __init__(self, path: Path, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self, path: Path, sealer: Sealer | None = None, durability: str | None = None
+    ) -> None:
         self.path = path
         #: opens sealed ballots in stored snapshots (the relay's ballot key)
         self.sealer = sealer
+        self.durability = durability
+        #: Sessions given a new epoch at open because an OS crash may have rolled them back.
+        self.renewed = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-store")
         self._db: sqlite3.Connection | None = None
+        self._checkpointer: Checkpointer | None = None
 
     # ---- plumbing ----------------------------------------------------------
 
@@ -109,17 +90,21 @@ class SqliteStore:
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode != "wal":
                 raise StoreError(f"{self.path}: cannot use WAL mode (got {mode})")
-            db.execute("PRAGMA synchronous=FULL")
+            sync = "NORMAL" if self.durability == "process" else "FULL"
+            db.execute(f"PRAGMA synchronous={sync}")
+            db.execute("PRAGMA wal_autocheckpoint=0")  # see checkpoint.py
             db.execute("PRAGMA foreign_keys=OFF")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StoreError(
                     f"{self.path}: written by a newer accord (schema {version}); upgrade accord"
                 )
-            db.executescript(_SCHEMA)
+            db.executescript(SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             for suffix in ("-wal", "-shm"):  # made before this relay's time, maybe looser
                 private_file(self.path.with_name(self.path.name + suffix))
+            if self.durability is not None:
+                self.renewed = runs.begin(db, self.durability)
         except sqlite3.Error as exc:
             db.close()
             raise StoreError(f"{self.path}: {exc}") from exc
@@ -127,6 +112,8 @@ class SqliteStore:
             db.close()
             raise
         self._db = db
+        self._checkpointer = Checkpointer(self.path, sync)
+        self._checkpointer.start()
 
     async def open(self) -> None:
         """Open (and create if needed) the database file."""
@@ -134,9 +121,14 @@ class SqliteStore:
         await loop.run_in_executor(self._pool, self._open)
 
     def _close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._db is not None:
             # A checkpoint is an optimisation; the WAL is replayed on the next open anyway.
             with contextlib.suppress(sqlite3.Error):
+                if self.durability is not None:
+                    runs.end(self._db)
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
             self._db = None
@@ -187,6 +179,10 @@ class SqliteStore:
 
         def work(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")
+            for digest, _ in append.grants:
+                if db.execute("SELECT 1 FROM grants WHERE digest = ?", (digest,)).fetchone():
+                    db.execute("ROLLBACK")
+                    raise Claimed("a credential of this new session already grants something")
             if max_sessions > 0:
                 stored = db.execute("SELECT count(*) FROM sessions").fetchone()[0]
                 if stored >= max_sessions:
@@ -213,7 +209,7 @@ class SqliteStore:
         await self._run(work)
 
     async def append(self, batch: Sequence[Append]) -> list[bool]:
-        """Commit a batch in one transaction; per entry, False if its expected seq was stale."""
+        """Commit a batch in one transaction; per entry, False if its seq or epoch was stale."""
 
         def work(db: sqlite3.Connection) -> list[bool]:
             done: list[bool] = []
@@ -222,7 +218,7 @@ class SqliteStore:
                 info = entry.summary
                 moved = db.execute(
                     "UPDATE sessions SET seq = ?, updated_at = ?, question = ?, phase = ?,"
-                    " members = ?, closed = ? WHERE id = ? AND seq = ?",
+                    " members = ?, closed = ? WHERE id = ? AND seq = ? AND epoch = ?",
                     (
                         info.seq,
                         info.updated_at,
@@ -232,6 +228,7 @@ class SqliteStore:
                         int(info.closed),
                         entry.session_id,
                         entry.expected_seq,
+                        info.epoch,
                     ),
                 ).rowcount
                 if moved != 1:

@@ -38,6 +38,14 @@ class SessionCapReached(StoreError):
     """``create`` found the store already holding its most sessions; nothing was written."""
 
 
+class Claimed(Exception):
+    """``create`` refused: one of the new session's credentials already grants something.
+
+    A create retried with the same claim, on this relay or another, finds the
+    session the first try made instead of making a second one.
+    """
+
+
 def encode_event(event: Event, sealer: Sealer | None = None) -> bytes:
     """The stored form of an event; with a sealer, a ballot in it is sealed (sealing.py)."""
     body = event.body
@@ -51,6 +59,27 @@ def encode_event(event: Event, sealer: Sealer | None = None) -> bytes:
     )
     stored_body["ballot"] = None
     return msgpack.packb(plain, use_bin_type=True)
+
+
+def stored_form(event: Event, encoded: codec.EncodedEvent, sealer: Sealer | None) -> bytes:
+    """The stored form of an event already encoded once for the wire.
+
+    That one encoding is reused, except for a ballot the relay seals at rest.
+    """
+    if sealer is not None and isinstance(event.body, BallotCast) and event.body.ballot is not None:
+        return encode_event(event, sealer)
+    return encoded.stored
+
+
+def wire_encoding(event: Event, blob: bytes) -> codec.EncodedEvent:
+    """The wire encodings of an event read back from storage (``blob``, already decoded).
+
+    A stored blob with a sealed ballot is not what the wire carries, so that
+    event is encoded afresh; any other blob is reused as it is.
+    """
+    if isinstance(event.body, BallotCast) and event.body.ballot is not None:
+        return codec.EncodedEvent(event)
+    return codec.EncodedEvent.from_stored(blob)
 
 
 def decode_event(blob: bytes, sealer: Sealer | None = None) -> Event:
@@ -218,6 +247,7 @@ class Store(Protocol):
         With ``max_sessions`` above 0, the count of stored sessions is checked in
         the same transaction as the insert, so concurrent creates never overshoot:
         raises ``SessionCapReached`` when the store already holds that many.
+        Raises ``Claimed`` if one of its credentials already grants something.
         """
 
     async def append(self, batch: Sequence[Append]) -> list[bool]:

@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("md", "json"), default="md")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.add_argument("--data-dir", type=Path, help="the relay's data dir")
+    export.add_argument(
+        "--store", default="", help="a relay's redis://host:port/db (its ballot key: --data-dir)"
+    )
     export.set_defaults(handler=run_export)
 
     for child in (host, join, resume, demo, export):

@@ -1,4 +1,4 @@
-"""``accord export``: a session's decision record, from a data dir or a joined relay."""
+"""``accord export``: a session's decision record, from a data dir, a Redis store or a relay."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def run_export(args: argparse.Namespace) -> int:
     """``accord export``: from the local store, else from the relay of a session you joined."""
     folder: Path = args.data_dir or data_dir()
     wanted: str = args.session
-    if not wanted and not args.data_dir:
+    store: str = getattr(args, "store", "") or ""
+    if not wanted and not args.data_dir and not store:
         # The session you most recently took part in, wherever it ran (not the newest
         # session this machine happens to store).
         latest = KeyStore().find()
@@ -44,9 +45,9 @@ def run_export(args: argparse.Namespace) -> int:
                 return run_async(_export_remote(latest, args.format, args.output))
             wanted = latest.session_id
     try:
-        return run_async(_export(folder, wanted, args.format, args.output))
+        return run_async(_export(folder, wanted, args.format, args.output, store))
     except CliError:
-        membership = None if args.data_dir else KeyStore().find(wanted)
+        membership = None if args.data_dir or store else KeyStore().find(wanted)
         if membership is None or membership.embedded:
             raise
         return run_async(_export_remote(membership, args.format, args.output))
@@ -82,20 +83,27 @@ def _write_record(session: Any, fmt: RecordFormat, output: Path | None) -> int:
     return 0
 
 
-async def _export(folder: Path, wanted: str, fmt: RecordFormat, output: Path | None) -> int:
+async def _export(
+    folder: Path, wanted: str, fmt: RecordFormat, output: Path | None, url: str = ""
+) -> int:
+    """Export from a data dir's SQLite file, or from a relay's Redis (``url``)."""
     from accord.server.cli import store_at
     from accord.server.config import ServerConfig
     from accord.server.hub import read_session
+    from accord.server.relay import StartError
     from accord.server.sealing import Sealer, SealError
     from accord.server.store import StoreError
 
-    config = ServerConfig(data_dir=folder)
-    if not config.db_path.is_file():
+    config = ServerConfig(data_dir=folder, store=url)
+    if not url and not config.db_path.is_file():
         raise CliError(f"no sessions are stored in {folder} (use --data-dir for a relay's data)")
     sealer = Sealer(config.ballot_key_path)  # ballots are sealed at rest with this key
     with contextlib.suppress(SealError, OSError):
         sealer.load(create=False)
-    store = store_at(config, sealer)
+    try:
+        store = store_at(config, sealer)
+    except StartError as exc:
+        raise CliError(str(exc)) from None
     try:
         await store.open()
         sessions = sorted(await store.sessions(), key=lambda s: -max(s.updated_at, s.created_at))

@@ -79,8 +79,11 @@ class ChaosProxy:
         every: tuple[float, float] = (0.05, 0.4),
         stall: tuple[float, float] = (0.1, 1.5),
         delay_chance: float = 0.05,
+        more_targets: tuple[int, ...] = (),
     ) -> None:
         self.target_port = target_port
+        #: with more relays, each new link goes to one of them at random
+        self.targets = (target_port, *more_targets)
         self.rng = rng
         self.every = every
         self.stall = stall
@@ -133,7 +136,10 @@ class ChaosProxy:
         try:
             try:
                 async with asyncio.timeout(2):
-                    up_reader, up_writer = await asyncio.open_connection(HOST, self.target_port)
+                    target = self.target_port
+                    if len(self.targets) > 1:
+                        target = self.rng.choice(self.targets)
+                    up_reader, up_writer = await asyncio.open_connection(HOST, target)
             except (OSError, TimeoutError):
                 self.stats.refused += 1
                 writer.transport.abort()

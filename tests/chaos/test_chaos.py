@@ -138,7 +138,12 @@ async def run_scenario(tmp_path: Path, seed: int, seconds: float) -> dict[str, o
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
         proxy.chaos = False
+        links = proxy.stats.links
         proxy.cut_all()  # everyone resumes once more through a calm proxy
+        # Wait for every member to reconnect first: right after the cut, clients that
+        # have not noticed it yet still look settled.
+        everyone = sum(len(g) for g in groups)
+        assert await until(lambda: proxy.stats.links >= links + everyone, 30), "no resume"
 
         def settled() -> bool:
             for g in groups:

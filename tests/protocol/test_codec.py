@@ -573,3 +573,17 @@ def test_presence_and_ack_defaults() -> None:
     assert codec.decode_client(frame(t="hello", v=PROTOCOL_VERSION, code="abcd")) == Hello(
         code="abcd"
     )
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(strategy_for(Event))
+def test_an_event_encoded_once_gives_the_same_bytes(event: Event) -> None:
+    """EncodedEvent's stored form and frames equal encode_plain and encode, with and without op."""
+    once = codec.EncodedEvent(event)
+    assert once.stored == codec.encode_plain(event)
+    assert once.frame(op=True) == codec.encode(event)
+    blank = Event(seq=event.seq, at=event.at, by=event.by, body=event.body, op="")
+    assert once.frame(op=False) == codec.encode(blank)
+    again = codec.EncodedEvent.from_stored(once.stored)
+    assert again.frame(op=True) == once.frame(op=True)
+    assert again.frame(op=False) == once.frame(op=False)
