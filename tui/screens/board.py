@@ -25,9 +25,10 @@ from accord.client import (
     Welcomed,
 )
 from accord.protocol import events as E
+from accord.protocol.commands import Cast
 from accord.protocol.model import Phase
 from accord.server.records import write_record
-from accord.tui.context import Context
+from accord.tui.context import Context, pending_marks
 from accord.tui.guide import notice_for
 from accord.tui.messages import (
     CommandUpdated,
@@ -168,7 +169,9 @@ class BoardScreen(BoardKeys):
         out = message.outgoing
         if out.state == "failed":
             self.failed = [*self.failed[-4:], (time.monotonic(), out)]
-            self.notify(f"Not done: {out.reason}", severity="error")
+            undone = " (your answer is undone)" if isinstance(out.command, Cast) else ""
+            self.notify(f"Not done{undone}: {out.reason}", severity="error")
+        self.redraw()  # a pending mark turns normal on ack, or goes on refusal
         self.show_link()
 
     def on_notified(self, message: Notified) -> None:
@@ -199,6 +202,7 @@ class BoardScreen(BoardKeys):
         """Send a widget's command."""
         message.stop()
         self.conn.submit(message.command)
+        self.redraw()  # your answer shows at once, marked as pending
         self.show_link()
 
     # ---- drawing -----------------------------------------------------------------------
@@ -212,7 +216,10 @@ class BoardScreen(BoardKeys):
         session = self.conn.session
         if session is None:
             return None
-        return Context(session, self.conn.member_id, frozenset(self.conn.online), self.now())
+        pending = pending_marks(self.conn.outbox.values())
+        return Context(
+            session, self.conn.member_id, frozenset(self.conn.online), self.now(), pending
+        )
 
     def redraw(self) -> None:
         """Hand every part a new context; switch panels when the phase moved."""

@@ -202,6 +202,13 @@ class BoardPart(Widget):
         """``text`` in the style of a component class (later appends keep their own style)."""
         return span(text, self.st(name))
 
+    def own(self, text: str, width: int, sent: bool) -> Text:
+        """Your own answer padded to ``width``; one still on its way to the relay is
+        underlined and ends with ``·`` until the relay confirms it."""
+        if not sent:
+            return Text(pad(text, width), style=self.st("good"))
+        return Text(pad(text + "·", width), style=self.st("good") + Style(underline=True))
+
     def block(self, lines: list[RenderableType], height: int | None = None) -> Group:
         """Lines as a group, each cropped to the widget's width (never wrapped)."""
         width = max(1, self.size.width)

@@ -9,8 +9,10 @@ from typing import ClassVar
 
 from accord.protocol.commands import AddCard, Cast, DeleteCard, EditCard, MergeCards
 from accord.protocol.model import LANE_TITLES, LANES, Ballot, Card, Lane, Vote
-from accord.protocol.results import dot_totals, dots_used
+from accord.protocol.results import dots_used
 from accord.tui.context import Context
+from accord.tui.details import card_detail
+from accord.tui.marks import card_dots, dot_vote, lane_cards, top_cards
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart, clip, pad, span
 from rich.console import RenderableType
@@ -30,17 +32,6 @@ SHORT_LANES: dict[Lane, str] = {
 }
 
 
-def lane_cards(ctx: Context) -> list[list[Card]]:
-    """The live cards of each lane, in lane order."""
-    cards = ctx.session.live_cards()
-    return [[c for c in cards if c.lane == lane] for lane in LANES]
-
-
-def dot_vote(ctx: Context) -> Vote | None:
-    """The open dot vote, else the latest one."""
-    return ctx.session.open_vote("dots") or ctx.session.latest_vote("dots")
-
-
 DOTS = Binding.Group("Dots")
 
 
@@ -53,6 +44,7 @@ class LearnPanel(BoardPart):
         Binding("right", "lane(1)", "Lane right", show=False),
         Binding("up", "move(-1)", "Up", show=False),
         Binding("down", "move(1)", "Down", show=False),
+        Binding("enter", "detail", "Read", tooltip="The card in full: author, history, dots"),
         Binding("a", "add", "Add card", tooltip="Add a card to the selected lane; Enter saves"),
         Binding(
             "space",
@@ -97,6 +89,7 @@ class LearnPanel(BoardPart):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._rows = [0, 0, 0]
+        self._top: set[str] = set()  # the most dotted cards, once the dot vote is revealed
         #: (vote, card) -> (dot count sent, when): presses not yet confirmed by the relay
         self._sent_dots: dict[tuple[str, str], tuple[int, float]] = {}
 
@@ -202,6 +195,12 @@ class LearnPanel(BoardPart):
             return False
         return True
 
+    def action_detail(self) -> None:
+        """Open the selected card in full."""
+        ctx, card = self.ctx, self.current()
+        if ctx is not None and card is not None:
+            self.asks.show_detail(card_detail(ctx.session, ctx.me, card.id, ctx.pending))
+
     def action_edit(self) -> None:
         """Reword the selected card."""
         ctx, card = self.ctx, self.current()
@@ -273,7 +272,8 @@ class LearnPanel(BoardPart):
         lane_w = (width - 2 * 2) // 3
         columns = []
         lanes = lane_cards(ctx)
-        totals = dot_totals(vote) if vote is not None and vote.results_visible else {}
+        totals = card_dots(ctx, vote)
+        self._top = top_cards(totals) if vote is not None and vote.revealed else set()
         merged = self._merged_counts(ctx)
         for i, cards in enumerate(lanes):
             columns.append(self._lane(ctx, i, cards, vote, totals, merged, lane_w, height - 1))
@@ -302,6 +302,8 @@ class LearnPanel(BoardPart):
                     line.append(f" · at most {vote.max_per_item} a card", style=self.st("dim"))
         else:
             line.append(f"Dot vote {vote.status}", style=self.st("accent"))
+            if vote.revealed:
+                line.append(" · most dots first, ★ top cards", style=self.st("dim"))
         if self.merging:
             line.append("  merging: select the card to keep, press g", style=self.st("warn"))
         return line
@@ -363,16 +365,20 @@ class LearnPanel(BoardPart):
         if len(lines) > 3:
             lines = [*lines[:2], clip(" ".join(lines[2:]), width - 2)]
         meta = Text()
-        total = totals.get(card.id, 0) + sum(
-            totals.get(c.id, 0) for c in ctx.session.cards.values() if c.merged_into == card.id
-        )
+        total = totals.get(card.id, 0)
+        if card.id in self._top:
+            meta.append("★ ", style=self.st("accent"))
         if total:
             meta.append("●" * min(total, 8) + f" {total}", style=self.st("accent"))
         own = 0
+        sent = ctx.pending_mark(vote.id, card.id) if vote is not None else None
         if vote is not None:
             ballot = vote.ballots.get(ctx.me)
             own = ballot.marks.get(card.id, 0) if ballot else 0
-        if own:
+        if sent is not None:  # on its way to the relay: underlined, with a dot
+            meta.append(" ")
+            meta.append(f"you:{sent}·", style=self.st("good") + Style(underline=True))
+        elif own:
             meta.append(f" you:{own}", style=self.st("good"))
         if merged.get(card.id):
             meta.append(f" +{merged[card.id]} merged", style=self.st("dim"))
