@@ -12,7 +12,7 @@ from accord.protocol.model import LANE_TITLES, LANES, Ballot, Card, Lane, Vote
 from accord.protocol.results import dots_used
 from accord.tui.context import Context
 from accord.tui.details import card_detail
-from accord.tui.marks import card_dots, dot_vote, lane_cards, top_cards
+from accord.tui.marks import card_dots, dot_vote, lane_cards, own_mark, top_cards
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart, clip, pad, span
 from rich.console import RenderableType
@@ -109,8 +109,12 @@ class LearnPanel(BoardPart):
         for i, cards in enumerate(lane_cards(self.ctx)):
             for j, card in enumerate(cards):
                 if card.id == card_id:
-                    self._rows[self.lane] = self.row
-                    self.lane, self.row = i, j
+                    self.select_at(i, j)
+
+    def select_at(self, lane: int, index: int) -> None:
+        """Move the cursor to a card of a lane (a click)."""
+        self._rows[self.lane] = self.row
+        self.lane, self.row = lane, index
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide what your role cannot do; dim dots while no dot vote is open."""
@@ -270,6 +274,7 @@ class LearnPanel(BoardPart):
         vote = dot_vote(ctx)
         status = self._status(ctx, vote)
         lane_w = (width - 2 * 2) // 3
+        self.click_lane_w = lane_w + 2
         columns = []
         lanes = lane_cards(ctx)
         totals = card_dots(ctx, vote)
@@ -344,9 +349,11 @@ class LearnPanel(BoardPart):
         start, room = 0, height - 1
         while start < row and sum(len(b) for b in blocks[start : row + 1]) > room:
             start += 1
-        for block in blocks[start:]:
+        for j, block in enumerate(blocks[start:], start):
             if len(out) + len(block) > height:
                 break
+            for y in range(len(out), len(out) + len(block)):
+                self.note_click(1 + y, j, index)  # the status line is above the lanes
             out.extend(block)
         return out
 
@@ -370,16 +377,10 @@ class LearnPanel(BoardPart):
             meta.append("★ ", style=self.st("accent"))
         if total:
             meta.append("●" * min(total, 8) + f" {total}", style=self.st("accent"))
-        own = 0
-        sent = ctx.pending_mark(vote.id, card.id) if vote is not None else None
-        if vote is not None:
-            ballot = vote.ballots.get(ctx.me)
-            own = ballot.marks.get(card.id, 0) if ballot else 0
-        if sent is not None:  # on its way to the relay: underlined, with a dot
+        own, sent = own_mark(ctx, vote, card.id)
+        if own or sent:  # dots on their way to the relay are underlined, with a dot
             meta.append(" ")
-            meta.append(f"you:{sent}·", style=self.st("good") + Style(underline=True))
-        elif own:
-            meta.append(f" you:{own}", style=self.st("good"))
+            meta.append_text(self.own(f"you:{own}", len(f"you:{own}") + sent, sent))
         if merged.get(card.id):
             meta.append(f" +{merged[card.id]} merged", style=self.st("dim"))
         if card.author == ctx.me:

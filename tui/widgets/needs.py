@@ -295,6 +295,7 @@ class NeedsPanel(BoardPart):
         start = max(0, min(row - list_h // 2, len(needs) - list_h))
         for i, need in enumerate(needs[start : start + list_h], start):
             lens = lenses.get(need.id)
+            self.note_click(len(lines), i)
             lines.append(self._row(ctx, need, vote, lens, depts, (width, bar_w, lens_w), i == row))
         lines.extend(detail)
         if height - len(lines) >= 2 and vote is not None and vote.results_visible:

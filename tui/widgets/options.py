@@ -365,6 +365,7 @@ class OptionsPanel(BoardPart):
         start = max(0, min(row - body_h // 2, len(opts) - body_h))
         for i, option in enumerate(opts[start : start + body_h], start):
             standing = standings.get(option.id)
+            self.note_click(len(lines), i)
             line = Text("▸" if i == row else " ")
             title_style = self.st("struck") if standing and standing.fails_gate else ""
             line.append(pad(option.title, title_w - 1) + " ", style=title_style)
