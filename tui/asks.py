@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from accord.protocol.commands import Propose, RecordDecision
 from accord.protocol.model import OptionKind
+from accord.tui.details import Detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +92,6 @@ class Asks(Protocol):
         self, question: str, done: Callable[[bool | None], None], detail: str = "", yes: str = ""
     ) -> None:
         """Yes or no, the safe answer first (``ConfirmDialog``)."""
+
+    def show_detail(self, detail: Detail) -> None:
+        """Everything about one item, scrollable; Esc closes (``DetailScreen``)."""

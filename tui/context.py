@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from accord.protocol.commands import Command
+from accord.client import Outgoing
+from accord.protocol.commands import Cast, Command
 from accord.protocol.model import Member, Role, Session
 from accord.protocol.permissions import may
+
+#: Your answers sent and not yet confirmed: vote id -> mark key -> value.
+Pending = Mapping[str, Mapping[str, int]]
+NO_PENDING: Pending = MappingProxyType({})
+
+
+def pending_marks(outbox: Iterable[Outgoing]) -> Pending:
+    """Marks of the ballots you sent that the relay has not confirmed, by vote.
+
+    Derived from the client's outbox (its unanswered commands, oldest first), so
+    a later press on the same item wins, an ack removes the mark and a refusal
+    drops it: the grid then shows the session again.
+    """
+    out: dict[str, dict[str, int]] = {}
+    for sent in outbox:
+        command = sent.command
+        if sent.state == "pending" and isinstance(command, Cast):
+            out.setdefault(command.vote_id, {}).update(command.marks)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +44,9 @@ class Context:
     relay_down_for: float | None = None
     #: Your commands sent but not yet acknowledged, oldest first: panels show them at
     #: once, marked as waiting, until the relay's events replace them.
-    pending: tuple[Command, ...] = ()
+    waiting: tuple[Command, ...] = ()
+    #: Your answers on their way to the relay (``pending_marks`` of the outbox).
+    pending: Pending = field(default_factory=dict)
 
     @property
     def member(self) -> Member | None:
@@ -34,6 +58,11 @@ class Context:
         """Your role (observer if the session does not know you yet)."""
         member = self.member
         return member.role if member else "observer"
+
+    def pending_mark(self, vote_id: str, key: str) -> int | None:
+        """Your answer for ``key`` in a vote if it is still on its way, else None."""
+        marks = self.pending.get(vote_id)
+        return marks.get(key) if marks is not None else None
 
     @property
     def is_facilitator(self) -> bool:

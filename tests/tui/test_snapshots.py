@@ -34,3 +34,20 @@ def test_help_screen(
     """``?`` opens the help of the current phase with its keys, as approved."""
     app = preview(board("options"), "Fay")
     assert snap_compare(app, press=["question_mark"], terminal_size=size)
+
+
+@pytest.mark.parametrize("keys", [[], ["right", "right"]], ids=["first", "scrolled"])
+def test_options_at_60x20(
+    snap_compare: Any, board: Callable[[str], Any], preview: Any, keys: list[str]
+) -> None:
+    """At 60x20 the Options matrix keeps a short Kind column and says where more criteria lie."""
+    app = preview(board("options"), "Priya")
+    assert snap_compare(app, press=keys, terminal_size=(60, 20))
+
+
+def test_option_detail_at_80x24(
+    snap_compare: Any, board: Callable[[str], Any], preview: Any
+) -> None:
+    """Enter on an option opens its detail view over the board, as approved."""
+    app = preview(board("options"), "Priya")
+    assert snap_compare(app, press=["down", "enter"], terminal_size=(80, 24))

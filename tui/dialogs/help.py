@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from accord.tui.marks import legend_lines
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -72,6 +73,9 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(self._table(f"{self.phase_title} keys", self.phase_keys))
                 yield Static(self._table("Everywhere", self.board_keys))
                 yield Static(LEGEND, classes="form-text")
+                marks = Text("Marks on the board\n", style="bold")
+                marks.append("\n".join(legend_lines()))
+                yield Static(marks, classes="form-text", id="help-marks")
             yield Static("↑↓ scroll · Esc or ? to close", id="form-hint")
 
     def action_close(self) -> None:

@@ -25,9 +25,10 @@ from accord.client import (
     Welcomed,
 )
 from accord.protocol import events as E
+from accord.protocol.commands import Cast
 from accord.protocol.model import Phase
 from accord.server.records import write_record
-from accord.tui.context import Context
+from accord.tui.context import Context, pending_marks
 from accord.tui.guide import notice_for
 from accord.tui.messages import (
     CommandUpdated,
@@ -203,9 +204,10 @@ class BoardScreen(BoardKeys):
         out = message.outgoing
         if out.state == "failed":
             self.failed = [*self.failed[-4:], (time.monotonic(), out)]
-            self.notify(f"Not done: {out.reason}", severity="error")
+            undone = " (your answer is undone)" if isinstance(out.command, Cast) else ""
+            self.notify(f"Not done{undone}: {out.reason}", severity="error")
         self.command_settled(out)
-        self.redraw()  # what was waiting shows as done, or goes
+        self.redraw()  # what was waiting shows as done, or goes; a pending mark likewise
         self.show_link()
 
     def on_notified(self, message: Notified) -> None:
@@ -259,6 +261,7 @@ class BoardScreen(BoardKeys):
             self.now(),
             self.relay_down_for(),
             tuple(out.command for out in self.conn.outbox.values()),
+            pending_marks(self.conn.outbox.values()),
         )
 
     def relay_down_for(self) -> float | None:

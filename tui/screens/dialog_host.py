@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from accord.protocol.commands import Propose, RecordDecision
 from accord.tui.asks import NeedDraft, OptionDraft
+from accord.tui.details import Detail
 from accord.tui.dialogs.confirm import ConfirmDialog
 from accord.tui.dialogs.decision_dialog import DecisionDialog
+from accord.tui.dialogs.detail import DetailScreen
 from accord.tui.dialogs.need_dialog import NeedDialog
 from accord.tui.dialogs.option_dialog import OptionDialog
 from accord.tui.dialogs.prompt import TextPrompt
@@ -87,3 +89,7 @@ class DialogHost(Screen[None]):
         """Yes or no, the safe answer first (``ConfirmDialog``)."""
         dialog = ConfirmDialog(question, detail, yes) if yes else ConfirmDialog(question, detail)
         self.app.push_screen(dialog, done)
+
+    def show_detail(self, detail: Detail) -> None:
+        """Everything about one item, scrollable; Esc closes (``DetailScreen``)."""
+        self.app.push_screen(DetailScreen(detail))

@@ -21,6 +21,7 @@ from accord.tui.messages import Submit
 from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
@@ -110,6 +111,25 @@ class BoardPart(Widget):
         "board--heat-5",
     }
 
+    #: Width of a lane for clicks (0: the part has one column of items).
+    click_lane_w = 0
+
+    def note_click(self, y: int, index: int, lane: int = 0) -> None:
+        """While drawing: a click on line ``y`` (of ``lane``) picks item ``index``."""
+        self._click_rows[(lane, y)] = index
+
+    def select_at(self, lane: int, index: int) -> None:
+        """Move the cursor to item ``index``; parts with lanes override this."""
+        setattr(self, "row", index)  # noqa: B010  (each clickable part has a ``row``)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on an item selects it and opens it in full (the part's ``detail`` action)."""
+        lane = event.x // self.click_lane_w if self.click_lane_w else 0
+        index = self._click_rows.get((lane, event.y))
+        if index is not None:
+            self.select_at(lane, index)
+            self.call_after_refresh(self.run_action, "detail")
+
     def submit_if_confirmed(self, command: Command, question: str, detail: str, yes: str) -> None:
         """Ask first (the safe answer is the default) and send ``command`` only on yes."""
 
@@ -124,6 +144,7 @@ class BoardPart(Widget):
         self.ctx: Context | None = None
         #: Values sent and not yet back (weights, counts), so quick presses add up.
         self.in_flight: InFlight[object] = InFlight()
+        self._click_rows: dict[tuple[int, int], int] = {}
 
     @property
     def asks(self) -> Asks:
@@ -193,6 +214,7 @@ class BoardPart(Widget):
         size, style = self.size, self.visual_style
         width, height = size
         self._st_memo = {}
+        self._click_rows = {}
         try:
             renderable = self.render()
         finally:
@@ -235,6 +257,13 @@ class BoardPart(Widget):
     def styled(self, text: str, name: str) -> Text:
         """``text`` in the style of a component class (later appends keep their own style)."""
         return span(text, self.st(name))
+
+    def own(self, text: str, width: int, sent: bool) -> Text:
+        """Your own answer padded to ``width``; one still on its way to the relay is
+        underlined and ends with ``·`` until the relay confirms it."""
+        if not sent:
+            return Text(pad(text, width), style=self.st("good"))
+        return Text(pad(text + "·", width), style=self.st("good") + Style(underline=True))
 
     def block(self, lines: list[RenderableType], height: int | None = None) -> Group:
         """Lines as a group, each cropped to the widget's width (never wrapped)."""

@@ -1,4 +1,9 @@
-"""The Learn phase: three lanes of cards with dot voting, edits, merges and deletes."""
+"""The Learn phase: three lanes of cards with dot voting, edits, merges and deletes.
+
+Over 400 lines: the three-lane layout, its cursor, the dot vote with its quick
+presses, the reveal's ordering and the cards still on their way share one
+drawing pass; split the drawing into a pure render module when it grows again.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ from typing import ClassVar
 
 from accord.protocol.commands import AddCard, Cast, DeleteCard, EditCard, MergeCards
 from accord.protocol.model import LANE_TITLES, LANES, Ballot, Card, Lane, Vote
-from accord.protocol.results import dot_totals, dots_used
+from accord.protocol.results import dots_used
 from accord.tui.context import Context
+from accord.tui.details import card_detail
+from accord.tui.marks import card_dots, dot_vote, lane_cards, own_mark, top_cards
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart, clip, pad, span
 from rich.console import RenderableType
@@ -30,17 +37,6 @@ SHORT_LANES: dict[Lane, str] = {
 }
 
 
-def lane_cards(ctx: Context) -> list[list[Card]]:
-    """The live cards of each lane, in lane order."""
-    cards = ctx.session.live_cards()
-    return [[c for c in cards if c.lane == lane] for lane in LANES]
-
-
-def dot_vote(ctx: Context) -> Vote | None:
-    """The open dot vote, else the latest one."""
-    return ctx.session.open_vote("dots") or ctx.session.latest_vote("dots")
-
-
 DOTS = Binding.Group("Dots")
 
 
@@ -53,6 +49,7 @@ class LearnPanel(BoardPart):
         Binding("right", "lane(1)", "Lane right", show=False),
         Binding("up", "move(-1)", "Up", show=False),
         Binding("down", "move(1)", "Down", show=False),
+        Binding("enter", "detail", "Read", tooltip="The card in full: author, history, dots"),
         Binding("a", "add", "Add card", tooltip="Add a card to the selected lane; Enter saves"),
         Binding(
             "space",
@@ -97,6 +94,7 @@ class LearnPanel(BoardPart):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._rows = [0, 0, 0]
+        self._top: set[str] = set()  # the most dotted cards, once the dot vote is revealed
         #: (vote, card) -> (dot count sent, when): presses not yet confirmed by the relay
         self._sent_dots: dict[tuple[str, str], tuple[int, float]] = {}
 
@@ -116,8 +114,12 @@ class LearnPanel(BoardPart):
         for i, cards in enumerate(lane_cards(self.ctx)):
             for j, card in enumerate(cards):
                 if card.id == card_id:
-                    self._rows[self.lane] = self.row
-                    self.lane, self.row = i, j
+                    self.select_at(i, j)
+
+    def select_at(self, lane: int, index: int) -> None:
+        """Move the cursor to a card of a lane (a click)."""
+        self._rows[self.lane] = self.row
+        self.lane, self.row = lane, index
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide what your role cannot do; dim dots while no dot vote is open."""
@@ -202,6 +204,12 @@ class LearnPanel(BoardPart):
             return False
         return True
 
+    def action_detail(self) -> None:
+        """Open the selected card in full."""
+        ctx, card = self.ctx, self.current()
+        if ctx is not None and card is not None:
+            self.asks.show_detail(card_detail(ctx.session, ctx.me, card.id, ctx.pending))
+
     def action_edit(self) -> None:
         """Reword the selected card."""
         ctx, card = self.ctx, self.current()
@@ -271,9 +279,11 @@ class LearnPanel(BoardPart):
         vote = dot_vote(ctx)
         status = self._status(ctx, vote)
         lane_w = (width - 2 * 2) // 3
+        self.click_lane_w = lane_w + 2
         columns = []
         lanes = lane_cards(ctx)
-        totals = dot_totals(vote) if vote is not None and vote.results_visible else {}
+        totals = card_dots(ctx, vote)
+        self._top = top_cards(totals) if vote is not None and vote.revealed else set()
         merged = self._merged_counts(ctx)
         for i, cards in enumerate(lanes):
             columns.append(self._lane(ctx, i, cards, vote, totals, merged, lane_w, height - 1))
@@ -302,6 +312,8 @@ class LearnPanel(BoardPart):
                     line.append(f" · at most {vote.max_per_item} a card", style=self.st("dim"))
         else:
             line.append(f"Dot vote {vote.status}", style=self.st("accent"))
+            if vote.revealed:
+                line.append(" · most dots first, ★ top cards", style=self.st("dim"))
         if self.merging:
             line.append("  merging: select the card to keep, press g", style=self.st("warn"))
         return line
@@ -330,7 +342,7 @@ class LearnPanel(BoardPart):
         title = LANE_TITLES[lane] if width >= 28 else SHORT_LANES[lane]
         out = [span(pad(f"{title} ({len(cards)})", width), head_style)]
         waiting: list[Text] = []
-        for cmd in ctx.pending:  # your cards on their way to the relay, shown at once
+        for cmd in ctx.waiting:  # your cards on their way to the relay, shown at once
             if isinstance(cmd, AddCard) and cmd.lane == lane:
                 lines = textwrap.wrap(" ".join(cmd.text.split()), max(4, width - 2)) or [""]
                 waiting += [span("◌ " + pad(lines[0], width - 2), self.st("dim"))]
@@ -352,9 +364,11 @@ class LearnPanel(BoardPart):
         start, room = 0, height - 1
         while start < row and sum(len(b) for b in blocks[start : row + 1]) > room:
             start += 1
-        for block in blocks[start:]:
+        for j, block in enumerate(blocks[start:], start):
             if len(out) + len(block) > height:
                 break
+            for y in range(len(out), len(out) + len(block)):
+                self.note_click(1 + y, j, index)  # the status line is above the lanes
             out.extend(block)
         return (out + waiting)[:height]
 
@@ -373,17 +387,15 @@ class LearnPanel(BoardPart):
         if len(lines) > 3:
             lines = [*lines[:2], clip(" ".join(lines[2:]), width - 2)]
         meta = Text()
-        total = totals.get(card.id, 0) + sum(
-            totals.get(c.id, 0) for c in ctx.session.cards.values() if c.merged_into == card.id
-        )
+        total = totals.get(card.id, 0)
+        if card.id in self._top:
+            meta.append("★ ", style=self.st("accent"))
         if total:
             meta.append("●" * min(total, 8) + f" {total}", style=self.st("accent"))
-        own = 0
-        if vote is not None:
-            ballot = vote.ballots.get(ctx.me)
-            own = ballot.marks.get(card.id, 0) if ballot else 0
-        if own:
-            meta.append(f" you:{own}", style=self.st("good"))
+        own, sent = own_mark(ctx, vote, card.id)
+        if own or sent:  # dots on their way to the relay are underlined, with a dot
+            meta.append(" ")
+            meta.append_text(self.own(f"you:{own}", len(f"you:{own}") + sent, sent))
         if merged.get(card.id):
             meta.append(f" +{merged[card.id]} merged", style=self.st("dim"))
         if card.author == ctx.me:

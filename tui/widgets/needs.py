@@ -16,7 +16,9 @@ from accord.protocol.model import CLASS_MARK, MARK_CLASS, Need, NeedClass, Vote
 from accord.protocol.results import Lens, Split, department_lens, need_split
 from accord.tui.asks import NeedDraft
 from accord.tui.context import Context
+from accord.tui.details import need_detail
 from accord.tui.guide import name_of, vote_progress
+from accord.tui.marks import classify_vote, own_mark
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart, clip, pad, span
 from rich.console import RenderableType
@@ -32,11 +34,6 @@ BADGES: dict[NeedClass | None, tuple[str, str]] = {
 }
 SHORT: dict[NeedClass, str] = {"must": "must", "optional": "opt", "not_a_need": "not"}
 FACILITATOR_ACTIONS = {"merge", "delete", "settle"}
-
-
-def classify_vote(ctx: Context) -> Vote | None:
-    """The open classification, else the latest one."""
-    return ctx.session.open_vote("classify") or ctx.session.latest_vote("classify")
 
 
 def text_width(width: int, bar_w: int, lens_w: int) -> int:
@@ -55,6 +52,7 @@ class NeedsPanel(BoardPart):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1)", "Up", show=False),
         Binding("down", "move(1)", "Down", show=False),
+        Binding("enter", "detail", "Read", tooltip="The need in full: why, history, split"),
         Binding("a", "add", "Add need", tooltip="Propose a need with why and success measure"),
         Binding(
             "m",
@@ -167,6 +165,12 @@ class NeedsPanel(BoardPart):
                 self.post_message(Submit(AddNeed(draft.text, draft.why, draft.success)))
 
         self.asks.ask_need("Propose a need", done, None)
+
+    def action_detail(self) -> None:
+        """Open the selected need in full."""
+        ctx, need = self.ctx, self.current()
+        if ctx is not None and need is not None:
+            self.asks.show_detail(need_detail(ctx.session, ctx.me, need.id, ctx.pending))
 
     def action_edit(self) -> None:
         """Reword the selected need."""
@@ -292,6 +296,7 @@ class NeedsPanel(BoardPart):
         start = max(0, min(row - list_h // 2, len(needs) - list_h))
         for i, need in enumerate(needs[start : start + list_h], start):
             lens = lenses.get(need.id)
+            self.note_click(len(lines), i)
             lines.append(self._row(ctx, need, vote, lens, depts, (width, bar_w, lens_w), i == row))
         lines.extend(detail)
         if height - len(lines) >= 2 and vote is not None and vote.results_visible:
@@ -366,10 +371,10 @@ class NeedsPanel(BoardPart):
             line.append_text(self._bar(need_split(vote, need.id), bar_w))
         elif bar_w and vote is not None:
             line.append(" " + pad(vote_progress(ctx.session, vote), bar_w), style=self.st("dim"))
-        own = vote.ballots.get(ctx.me) if vote is not None else None
-        mark = own.marks.get(need.id) if own is not None else None
+        mark, sent = own_mark(ctx, vote, need.id)
         mine = SHORT[MARK_CLASS[mark]] if mark in MARK_CLASS else ""
-        line.append(" " + pad(mine, mine_w), style=self.st("good"))
+        line.append(" ")
+        line.append_text(self.own(mine, mine_w, sent))
         if lens_w:
             line.append(" ")
             for dept in depts:

@@ -14,10 +14,11 @@ from typing import ClassVar
 
 from accord.protocol import limits as L
 from accord.protocol.commands import AddNote, AddOption, Cast, DeleteOption, EditOption, SetWeight
-from accord.protocol.model import BASELINE_ID, KIND_TITLES, Option, Session, Vote
+from accord.protocol.model import BASELINE_ID, KIND_TITLES, Option, OptionKind, Session, Vote
 from accord.protocol.results import Cell, Criterion, Standing, cell_key, cells, criteria, ranking
 from accord.tui.asks import OptionDraft
 from accord.tui.context import Context
+from accord.tui.details import cell_words, option_detail
 from accord.tui.guide import name_of, vote_progress
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart, clip, pad, span
@@ -31,6 +32,25 @@ CELL_W = 7
 DISPUTED = 1.5
 SPLIT = 1.0
 FACILITATOR_ACTIONS = {"weight", "delete"}
+
+
+#: Room for the "more →" cue when criteria are hidden to the side.
+MORE_W = 7
+#: Option kinds in six letters, for a narrow matrix (the detail view has them in full).
+KIND_SHORT: dict[OptionKind, str] = {
+    "baseline": "no chg",
+    "partnership": "partnr",
+    "internal": "intern",
+    "outsourcing": "outsrc",
+    "other": "other",
+}
+
+
+def more_cue(left: bool, right: bool) -> str:
+    """Which way hidden criteria lie: ``more →``, ``← more`` or ``←more→``."""
+    if left and right:
+        return "←more→"
+    return "← more" if left else ("more →" if right else "")
 
 
 def score_vote(ctx: Context) -> Vote | None:
@@ -95,6 +115,12 @@ class OptionsPanel(BoardPart):
             "p", "gate(1)", "Pass", tooltip="Answer a gate cell: the option passes", group=GATE
         ),
         Binding("f", "gate(0)", "Fail", tooltip="Answer a gate cell: the option fails", group=GATE),
+        Binding(
+            "enter",
+            "detail",
+            "Read",
+            tooltip="Read the selected option and its notes in full: author, history, votes",
+        ),
         Binding("a", "add", "Add option", tooltip="Add an option: partnership, internal, ..."),
         Binding("n", "note", "Note", tooltip="Add a note with facts about the selected option"),
         Binding("e", "edit", "Edit", tooltip="Reword the selected option"),
@@ -223,6 +249,13 @@ class OptionsPanel(BoardPart):
 
         self.asks.ask_option("Add an option", done, None)
 
+    def action_detail(self) -> None:
+        """Open the selected option in full, with every note and its scores."""
+        ctx, (option, _) = self.ctx, self.current()
+        if ctx is None or option is None:
+            return
+        self.asks.show_detail(option_detail(ctx.session, ctx.me, option.id, ctx.pending))
+
     def action_edit(self) -> None:
         """Reword the selected option."""
         ctx, (option, _) = self.ctx, self.current()
@@ -310,10 +343,12 @@ class OptionsPanel(BoardPart):
         derived = self.derived()
         if vote is not None and vote.results_visible and derived is not None:
             table, standings = derived.scored(vote)
-        rank_w = 10 if standings else 0
-        title_w = max(12, min(26, width // 4 + 2))
-        kind_w = 16 if width >= 70 else 0
-        fit = max(1, (width - title_w - kind_w - 2 - rank_w) // CELL_W)
+        rank_w = 9 if standings else 0
+        title_w = max(12, min(26, width // 4 + (2 if width >= 70 else 0)))
+        kind_w = 16 if width >= 70 else 7
+        room = width - title_w - kind_w - 2 - rank_w
+        more_w = MORE_W if room // CELL_W < len(crits) else 0
+        fit = max(1, (room - more_w) // CELL_W)
         first = max(0, min(col - fit + 1, len(crits) - fit)) if col >= fit else 0
         shown = list(enumerate(crits))[first : first + fit]
         head = span(" " + pad("Option", title_w) + pad("Kind", kind_w), self.st("dim"))
@@ -321,6 +356,9 @@ class OptionsPanel(BoardPart):
             label = f"C{j + 1} " + ("p/f" if crit.gate else f"w{crit.weight}")
             style = self.st("title") if j == col else self.st("dim")
             head.append(pad(label, CELL_W), style=style)
+        if more_w:  # criteria hidden to the side: say so, ←/→ scroll to them
+            cue = more_cue(first > 0, first + fit < len(crits))
+            head.append(pad(cue, more_w), style=self.st("warn"))
         if rank_w:
             head.append(" " + pad("Rank", rank_w - 1), style=self.st("dim"))
         lines.append(head)
@@ -329,22 +367,27 @@ class OptionsPanel(BoardPart):
         start = max(0, min(row - body_h // 2, len(opts) - body_h))
         for i, option in enumerate(opts[start : start + body_h], start):
             standing = standings.get(option.id)
+            self.note_click(len(lines), i)
             line = Text("▸" if i == row else " ")
             title_style = self.st("struck") if standing and standing.fails_gate else ""
             line.append(pad(option.title, title_w - 1) + " ", style=title_style)
             if kind_w:
                 notes = sum(1 for n in ctx.session.notes.values() if n.option_id == option.id)
-                kind = KIND_TITLES[option.kind] + (f" ✎{notes}" if notes else "")
+                if kind_w > 7:
+                    kind = KIND_TITLES[option.kind] + (f" ✎{notes}" if notes else "")
+                else:  # six letters; a note mark takes the last one
+                    short = KIND_SHORT[option.kind]
+                    kind = short[:5] + "✎" if notes else short
                 line.append(pad(kind, kind_w - 1) + " ", style=self.st("dim"))
             for j, crit in shown:
                 key = cell_key(option.id, crit.need_id)
-                line.append_text(
-                    self._cell(crit, table.get(key), mine.marks.get(key) if mine else None)
-                )
+                own = mine.marks.get(key) if mine else None
+                sent = ctx.pending_mark(vote.id, key) if vote is not None else None
+                line.append_text(self._cell(crit, table.get(key), own, sent))
                 if i == row and j == col:
                     line.stylize(self.st("cursor"), len(line) - CELL_W, len(line))
             if standing is not None:
-                line.append(" ")
+                line.append(" " * (more_w + 1))
                 line.append_text(self._rank(standing, rank_w - 1))
             lines.append(line)
         if not crits:
@@ -393,7 +436,12 @@ class OptionsPanel(BoardPart):
         line.append(f" · {gates} gate{plural}, {weighted} weighted", style=self.st("dim"))
         return line
 
-    def _cell(self, crit: Criterion, cell: Cell | None, own: int | None) -> Text:
+    def _cell(
+        self, crit: Criterion, cell: Cell | None, own: int | None, sent: int | None = None
+    ) -> Text:
+        if sent is not None:  # your answer on its way to the relay: underlined, with a dot
+            word = ("pass" if sent else "fail") if crit.gate else str(sent)
+            return self.own(word, CELL_W, True)
         if cell is not None and cell.mean is not None:
             if crit.gate:
                 passes = sum(1 for v in cell.values if v)
@@ -438,9 +486,7 @@ class OptionsPanel(BoardPart):
         if option is not None and crit is not None and table:
             cell = table.get(cell_key(option.id, crit.need_id))
             if cell is not None and cell.values:
-                values = ",".join(str(v) for v in sorted(cell.values))
-                mean = f"{cell.mean:.1f}" if cell.mean is not None else "-"
-                text = f" Cell: mean {mean}, spread {cell.spread:.1f} (answers {values})"
+                text = f" Cell: {cell_words(cell, crit.gate)} · Enter: all about the option"
                 out.append(span(clip(text, width), self.st("dim")))
         if option is not None:
             head = span(" ─ ", self.st("dim"))
