@@ -66,10 +66,11 @@ async def test_decide_shows_round_progress_and_objection(
     app = preview(board("decide"), "Marco")
     async with app.run_test(size=(120, 36)):
         text = h.widget_text(app.board.query_one(DecidePanel))
-        assert "Round 2, consent" in text and "2/4 voted" in text
+        assert "Round 2, consent" in text and "2/4 answered" in text
         assert "Your answer: none yet" in text
-        assert "objection: Refunds at our volume are untested" in text
-        assert "did not pass" in text
+        assert "Marco: object — Refunds at our volume are untested" in text
+        assert "agree: Fay, Priya, Lena" in text
+        assert "✗ blocked" in text
 
 
 async def test_participant_keys_hide_facilitator_actions(board: Board, preview: Any) -> None:
