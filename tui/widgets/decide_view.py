@@ -16,6 +16,7 @@ from accord.protocol.permissions import can_vote, is_facilitator
 from accord.protocol.results import ranking
 from accord.protocol.rounds import (
     NO_REASON,
+    consensus_round,
     is_block,
     live_stances,
     numbered_rounds,
@@ -155,7 +156,7 @@ def open_round_lines(part: BoardPart, ctx: Context, vote: Vote, width: int) -> l
         who.append(name_of(session, member_id) + "  ")
     out.append(who)
     if vote.results_visible:
-        out.append(tally_line(part, vote))
+        out.append(tally_line(part, session, vote))
         out.extend(stances_lines(part, session, vote.method, live_stances(session, vote), width))
     return out
 
@@ -167,17 +168,10 @@ def answered_order(session: Session, vote: Vote) -> list[str]:
     return [*expected, *extra]
 
 
-def tally_line(part: BoardPart, vote: Vote) -> Text:
-    """How many gave each answer (no names: those follow, for named rounds)."""
-    ballots = vote.anon_ballots or list(vote.ballots.values())
-    values = [b.marks[PROPOSAL_KEY] for b in ballots if PROPOSAL_KEY in b.marks]
+def tally_line(part: BoardPart, session: Session, vote: Vote) -> Text:
+    """How many gave each answer, as ``protocol.rounds`` sums it up (names follow, if any)."""
     line = part.styled(" Answers: ", "title")
-    choices = range(6) if vote.method == "fist" else (2, 1, 0)
-    for value in choices:
-        count = values.count(value)
-        if count or vote.method == "consent":
-            style = part.st("bad" if is_block(vote.method, value) else "good")
-            line.append(f"{stance_title(vote.method, value)}: {count}  ", style=style)
+    line.append(consensus_round(session, vote).summary)
     return line
 
 

@@ -13,8 +13,10 @@ from accord.protocol.model import Session, Vote
 from accord.protocol.partner import is_partner
 from accord.protocol.pieces import Edit
 from accord.protocol.staleness import stale_marks
+from accord.tui.context import Context
 from accord.tui.guide import name_of
-from accord.tui.widgets.base import clip
+from accord.tui.widgets.base import BoardPart, clip
+from rich.text import Text
 
 #: The symbol before every stale mark.
 STALE = "⚠"
@@ -75,3 +77,11 @@ def hidden_from_partner(session: Session, me: str, what: str) -> str:
     if not is_partner(session, me):
         return ""
     return f"The facilitator has not shared {what}."
+
+
+def stale_block(part: BoardPart, ctx: Context, vote: Vote | None, width: int) -> list[Text]:
+    """A panel's stale lines for ``vote`` in the warning style (none when it is fresh)."""
+    if vote is None:
+        return []
+    lines = stale_lines(ctx.session, vote, width - 1, ctx.is_facilitator)
+    return [part.styled(" " + line, "warn") for line in lines]

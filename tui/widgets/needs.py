@@ -13,12 +13,14 @@ from accord.protocol.commands import (
     SettleNeed,
 )
 from accord.protocol.model import CLASS_MARK, MARK_CLASS, Need, NeedClass, Vote
+from accord.protocol.permissions import refusal
 from accord.protocol.results import Lens, Split, department_lens, need_split
 from accord.tui.asks import NeedDraft
 from accord.tui.context import Context
 from accord.tui.guide import name_of, vote_progress
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart, clip, pad, span
+from accord.tui.widgets.marks import edited_note, stale_block
 from rich.console import RenderableType
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -173,8 +175,9 @@ class NeedsPanel(BoardPart):
         ctx, need = self.ctx, self.current()
         if ctx is None or need is None:
             return
-        if need.author != ctx.me and not ctx.is_facilitator:
-            self.notify("Only its author or the facilitator can edit a need.", severity="warning")
+        refused = refusal(ctx.session, ctx.me, EditNeed(need.id, need.text, need.why, need.success))
+        if refused is not None:
+            self.notify(f"You cannot edit this need: {refused.message}.", severity="warning")
             return
         need_id = need.id
 
@@ -261,6 +264,7 @@ class NeedsPanel(BoardPart):
         vote = classify_vote(ctx)
         needs = self.needs()
         lines: list[RenderableType] = [self._status(ctx, vote, needs)]
+        lines.extend(stale_block(self, ctx, vote, width))
         if not needs:
             lines.append(self.styled(" No needs yet. Press a to propose one.", "dim"))
             return self.block(lines)
@@ -388,6 +392,9 @@ class NeedsPanel(BoardPart):
         head.append(clip(need.text, width - 30), style=self.st("title"))
         head.append(f"  {who}" + (f", {need.department}" if need.department else ""))
         out = [head]
+        edited = edited_note(ctx.session, need)
+        if edited:
+            head.append(f"  ✎ {edited}", style=self.st("dim"))
         out.append(Text(" Why: " + clip(need.why or "(not given)", width - 7)))
         out.append(Text(" Success shows as: " + clip(need.success or "(not given)", width - 19)))
         return out
