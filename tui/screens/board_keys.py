@@ -13,21 +13,26 @@ from typing import ClassVar
 from accord.client import (
     Client,
 )
+from accord.protocol.ballots import incomplete_ballots, missing_voters
 from accord.protocol.commands import (
     CloseVote,
     EditQuestion,
     OpenVote,
     RevealVote,
+    SetPartnerView,
     SetPhase,
     SetReady,
     StopTimer,
 )
-from accord.protocol.model import PHASE_TITLES, PHASES, Phase, VoteKind
+from accord.protocol.model import PHASE_TITLES, PHASES, Phase
+from accord.protocol.permissions import allowed, vote_kind_of
+from accord.protocol.rounds import default_method
 from accord.server.records import write_record
 from accord.tui.context import Context
 from accord.tui.dialogs.confirm import ConfirmDialog
 from accord.tui.dialogs.help import HelpScreen, KeyHelp
 from accord.tui.dialogs.invite import InviteScreen
+from accord.tui.dialogs.partner_dialog import PartnerViewDialog
 from accord.tui.dialogs.prompt import TextPrompt
 from accord.tui.dialogs.timer_dialog import TimerDialog
 from accord.tui.dialogs.vote_dialog import OpenVoteDialog
@@ -36,12 +41,6 @@ from accord.tui.screens.dialog_host import DialogHost
 from accord.tui.widgets.base import BoardPart
 from textual.binding import Binding, BindingType
 
-VOTE_OF_PHASE: dict[Phase, VoteKind] = {
-    "learn": "dots",
-    "needs": "classify",
-    "options": "score",
-    "decide": "consensus",
-}
 FACILITATOR_ACTIONS = {
     "phase",
     "timer",
@@ -50,6 +49,7 @@ FACILITATOR_ACTIONS = {
     "reveal_vote",
     "close_vote",
     "edit_question",
+    "partner_view",
 }
 NAVIGATION = {"move", "lane", "cancel_merge"}
 
@@ -105,6 +105,12 @@ class BoardKeys(DialogHost):
         Binding("i", "invite", "Invite", tooltip="Facilitator: show join codes and commands"),
         Binding("Q", "edit_question", "Question", tooltip="Facilitator: reword the question"),
         Binding(
+            "P",
+            "partner_view",
+            "Partner view",
+            tooltip="Facilitator: choose what the partner may see",
+        ),
+        Binding(
             "R",
             "reconnect",
             "Reconnect",
@@ -142,7 +148,7 @@ class BoardKeys(DialogHost):
         if action in FACILITATOR_ACTIONS:
             return ctx.is_facilitator
         if action == "ready":
-            return ctx.role != "observer"
+            return allowed(ctx.session, ctx.me, SetReady(ready=True))
         if action == "reconnect":
             return bool(self.task_failed)
         return True
@@ -227,7 +233,7 @@ class BoardKeys(DialogHost):
         ctx = self.ctx
         if ctx is None:
             return
-        kind = VOTE_OF_PHASE[ctx.session.phase]
+        kind = vote_kind_of(ctx.session.phase)
         if ctx.session.open_vote(kind) is not None:
             self.notify(f"A {VOTE_NAMES[kind]} is already open.", severity="warning")
             return
@@ -236,13 +242,13 @@ class BoardKeys(DialogHost):
             if command:
                 self.conn.submit(command)
 
-        self.app.push_screen(OpenVoteDialog(kind), done)
+        self.app.push_screen(OpenVoteDialog(kind, method=default_method(ctx.session)), done)
 
     def _phase_vote_id(self, *, revealable: bool) -> str | None:
         ctx = self.ctx
         if ctx is None:
             return None
-        kind = VOTE_OF_PHASE[ctx.session.phase]
+        kind = vote_kind_of(ctx.session.phase)
         vote = ctx.session.open_vote(kind)
         if vote is None and revealable:
             latest = ctx.session.latest_vote(kind)
@@ -253,10 +259,35 @@ class BoardKeys(DialogHost):
         return vote.id
 
     def action_reveal_vote(self) -> None:
-        """Reveal this phase's vote."""
+        """Reveal this phase's vote; with missing or incomplete ballots, ask first."""
         vote_id = self._phase_vote_id(revealable=True)
-        if vote_id:
+        ctx = self.ctx
+        if not vote_id or ctx is None:
+            return
+        vote = ctx.session.votes[vote_id]
+        missing = len(missing_voters(ctx.session, vote)) if vote.accepting else 0
+        partial = incomplete_ballots(vote) if vote.accepting else 0
+        if not missing and not partial:
             self.conn.submit(RevealVote(vote_id=vote_id))
+            return
+        said = []
+        if partial:
+            said.append(f"{partial} ballot{'s are' if partial > 1 else ' is'} incomplete")
+        if missing:
+            said.append(f"{missing} member{'s have' if missing > 1 else ' has'} not voted")
+        detail = "; ".join(said) + "."
+        if vote.kind == "consensus":
+            detail += " The round will be recorded as incomplete, never as passed."
+        else:
+            detail += " The record says how many ballots were incomplete."
+        if vote.anonymous and partial == 1:
+            detail += " This vote is anonymous, but a single incomplete ballot may be recognisable."
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.conn.submit(RevealVote(vote_id=vote_id))
+
+        self.app.push_screen(ConfirmDialog("Reveal now?", detail, "Reveal"), done)
 
     def action_close_vote(self) -> None:
         """Close this phase's vote without revealing it (asks first)."""
@@ -325,6 +356,19 @@ class BoardKeys(DialogHost):
             ),
             done,
         )
+
+    def action_partner_view(self) -> None:
+        """Choose what the partner role may see (the relay enforces it)."""
+        ctx = self.ctx
+        if ctx is None:
+            return
+        needs = [(n.id, n.text) for n in ctx.session.live_needs()]
+
+        def done(command: SetPartnerView | None) -> None:
+            if command is not None:
+                self.conn.submit(command)
+
+        self.app.push_screen(PartnerViewDialog(ctx.session.partner_view, needs), done)
 
     def action_write_record(self) -> None:
         """Write the decision record to the working folder."""
