@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accord.protocol import permissions
 from accord.protocol.model import Member, Role, Session
 
 
@@ -30,14 +31,14 @@ class Context:
     @property
     def is_facilitator(self) -> bool:
         """True when you drive the board."""
-        return self.role == "facilitator"
+        return permissions.is_facilitator(self.session, self.me)
 
     @property
     def can_vote(self) -> bool:
-        """True for the facilitator and participants."""
-        return self.role in ("facilitator", "participant")
+        """True for the roles that cast ballots (``protocol.permissions``)."""
+        return permissions.can_vote(self.session, self.me)
 
     @property
     def can_contribute(self) -> bool:
-        """True for those who add cards, needs and options."""
-        return self.role in ("facilitator", "participant")
+        """True for those who add cards, needs and options (``protocol.permissions``)."""
+        return permissions.can_contribute(self.session, self.me)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from accord.protocol import events as E
+from accord.protocol.ballots import ballot_progress, voted_count
 from accord.protocol.model import (
     CLASS_TITLES,
     PHASE_TITLES,
@@ -15,7 +16,10 @@ from accord.protocol.model import (
     Session,
     Vote,
 )
-from accord.protocol.results import criteria, dots_used
+from accord.protocol.partner import is_partner
+from accord.protocol.permissions import can_vote as may_vote
+from accord.protocol.permissions import is_facilitator, voters_now
+from accord.protocol.results import dots_used
 
 Severity = Literal["information", "warning", "error"]
 
@@ -42,39 +46,40 @@ def clock(seconds: float) -> str:
 
 
 def voters(session: Session) -> list[Member]:
-    """Members who vote: facilitator and participants."""
-    return [m for m in session.members.values() if m.role in ("facilitator", "participant")]
+    """Members who would vote in a vote opened now (``protocol.permissions.voters_now``)."""
+    return [session.members[m] for m in voters_now(session)]
 
 
 def vote_progress(session: Session, vote: Vote) -> str:
-    """``3/5 voted`` for a vote."""
-    return f"{len(vote.voters)}/{len(voters(session))} voted"
+    """``3/5 voted``: complete ballots of the members eligible for this vote."""
+    done, eligible = voted_count(session, vote)
+    return f"{done}/{eligible} voted"
 
 
 def task_line(session: Session, me: str) -> str:
     """One line: what the group (and you) are asked to do right now."""
-    member = session.members.get(me)
-    role = member.role if member else "observer"
+    facilitator, partner = is_facilitator(session, me), is_partner(session, me)
     if session.closed:
         return "The session is closed. Export the decision record with w."
     vote = session.open_vote()
     mine = vote.ballots.get(me) if vote else None
-    can_vote = role in ("facilitator", "participant")
+    can_vote = may_vote(session, me)
     phase = session.phase
     if phase == "learn":
         if vote and vote.kind == "dots" and can_vote:
             left = vote.dots - dots_used(mine)
             return f"Dot vote: put your dots on what matters most ({left} of {vote.dots} left)."
-        if role == "partner":
+        if partner:
             return "The group is gathering the big picture; you can add notes in Options."
         return "Add cards: the value we are after, the cost of no change, what stakeholders say."
     if phase == "needs":
         if vote and vote.kind == "classify" and can_vote:
-            done = len(mine.marks) if mine else 0
-            total = len(session.live_needs())
-            return f"Classify every need: must, optional or not a need ({done}/{total} done)."
+            got = ballot_progress(session, vote, me)
+            return (
+                f"Classify every need: must, optional or not a need ({got.done}/{got.total} done)."
+            )
         unsettled = any(n.settled is None for n in session.live_needs())
-        if role == "facilitator" and unsettled:
+        if facilitator and unsettled:
             classified = session.latest_vote("classify")
             if classified is not None and classified.results_visible:
                 return "Settle each need: M must, O optional, N not a need (U clears)."
@@ -82,10 +87,9 @@ def task_line(session: Session, me: str) -> str:
         return "Propose needs: what must be true for the change to succeed, and how it shows."
     if phase == "options":
         if vote and vote.kind == "score" and can_vote:
-            total = len(criteria(session)) * len(session.options)
-            done = len(mine.marks) if mine else 0
-            return f"Score every option against every criterion ({done}/{total} cells)."
-        if role == "partner":
+            got = ballot_progress(session, vote, me)
+            return f"Score every option against every criterion ({got.done}/{got.total} cells)."
+        if partner:
             return "Add honest facts about the options as notes (n); you do not vote."
         return "Add options and notes; the criteria come from the settled needs."
     if session.decision is not None:
