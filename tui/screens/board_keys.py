@@ -265,7 +265,10 @@ class BoardKeys(DialogHost):
         if not vote_id or ctx is None:
             return
         vote = ctx.session.votes[vote_id]
-        missing = len(missing_voters(ctx.session, vote)) if vote.accepting else 0
+        # A round ended early is incomplete (it names who is missing); a classify or score
+        # ballot that does not answer every item is incomplete. Both are asked about first.
+        consensus = vote.kind == "consensus"
+        missing = len(missing_voters(ctx.session, vote)) if vote.accepting and consensus else 0
         partial = incomplete_ballots(vote) if vote.accepting else 0
         if not missing and not partial:
             self.conn.submit(RevealVote(vote_id=vote_id))
@@ -276,7 +279,7 @@ class BoardKeys(DialogHost):
         if missing:
             said.append(f"{missing} member{'s have' if missing > 1 else ' has'} not voted")
         detail = "; ".join(said) + "."
-        if vote.kind == "consensus":
+        if consensus:
             detail += " The round will be recorded as incomplete, never as passed."
         else:
             detail += " The record says how many ballots were incomplete."

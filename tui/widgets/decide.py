@@ -139,7 +139,7 @@ class DecidePanel(BoardPart):
             vote,
             fingers,
             f"{fingers} fingers blocks the proposal (already counted)",
-            "What would it take for you to support it? (optional, ctrl+s sends)",
+            "What would it take for you to support it? (optional, Enter sends)",
             "Your block is counted now. A reason helps the group find a way forward.",
         )
 

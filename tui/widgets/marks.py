@@ -7,6 +7,7 @@ symbol and words, never colour alone.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Protocol
 
 from accord.protocol.model import Session, Vote
@@ -50,14 +51,16 @@ def stale_lines(session: Session, vote: Vote, width: int, facilitator: bool) -> 
     marks = stale_marks(session, vote)
     if not marks:
         return []
-    lines = [
-        clip(f"{STALE} stale: need {need_label(session, vote, m.need_id)} {m.what}", width)
-        for m in marks[:3]
-    ]
+    lines: list[str] = []
+    for mark in marks[:3]:
+        text = f"{STALE} stale: need {need_label(session, vote, mark.need_id)} {mark.what}"
+        lines += textwrap.wrap(
+            text, max(20, width), subsequent_indent="  ", max_lines=2, placeholder=" …"
+        )
     if len(marks) > 3:
         lines.append(f"  … and {len(marks) - 3} more changes since the vote")
     if facilitator and not vote.accepting:
-        lines.append(clip("  results are stale — press v to vote again", width))
+        lines.append("  " + clip("results are stale — press v to vote again", width - 2))
     return lines
 
 
