@@ -20,6 +20,7 @@ from accord.protocol.partner import is_partner
 from accord.protocol.permissions import can_vote as may_vote
 from accord.protocol.permissions import is_facilitator, voters_now
 from accord.protocol.results import dots_used
+from accord.protocol.rounds import OUTCOME_TITLES
 
 Severity = Literal["information", "warning", "error"]
 
@@ -124,8 +125,9 @@ def notice_for(session: Session, event: E.Event, me: str) -> tuple[str, Severity
         revealed = session.votes.get(body.vote_id)
         kind = VOTE_NAMES[revealed.kind] if revealed else "vote"
         if body.round is not None:
-            outcome = "passed" if body.round.passed else "did not pass"
-            return f"Consensus round {outcome}: {body.round.summary}.", "information"
+            outcome = OUTCOME_TITLES[body.round.outcome]
+            number = body.round.number or ""
+            return f"Consensus round {number} {outcome}: {body.round.summary}.", "information"
         return f"The {kind} results are revealed.", "information"
     if isinstance(body, E.VoteClosed):
         return "The vote closed; no more ballots.", "information"

@@ -241,7 +241,7 @@ class DecidePanel(BoardPart):
         if vote is not None:
             lines.append(Text(""))
             lines.extend(open_round_lines(self, ctx, vote, width))
-        history = rounds_lines(self, session, width)
+        history = rounds_lines(self, session, ctx.me, width)
         if history:
             lines.append(Text(""))
             lines.extend(history)

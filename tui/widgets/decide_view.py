@@ -13,7 +13,7 @@ from accord.protocol.ballots import expected_voters, missing_voters, voted_count
 from accord.protocol.model import PROPOSAL_KEY, Decision, Round, Session, Stance, Vote
 from accord.protocol.partner import is_partner
 from accord.protocol.permissions import can_vote, is_facilitator
-from accord.protocol.results import ranking
+from accord.protocol.results import cells, ranking
 from accord.protocol.rounds import (
     NO_REASON,
     consensus_round,
@@ -26,7 +26,7 @@ from accord.protocol.rounds import (
 from accord.tui.context import Context
 from accord.tui.guide import name_of
 from accord.tui.widgets.base import BoardPart, clip
-from accord.tui.widgets.marks import hidden_from_partner, stale_lines
+from accord.tui.widgets.marks import hidden_from_partner, need_label, stale_lines
 from rich.text import Text
 
 METHOD_NAMES = {"fist": "fist-of-five", "consent": "consent"}
@@ -101,15 +101,20 @@ def ranking_lines(part: BoardPart, ctx: Context, width: int) -> list[Text]:
     if vote is None:
         return [title, part.styled(" No scores revealed yet (Options phase).", "dim")]
     out = [title]
-    for standing in ranking(session, vote):
+    table = cells(session, vote)
+    for standing in ranking(session, vote, table):
         option = session.options.get(standing.option_id)
         score = f"{standing.score:.2f}" if standing.score is not None else "  -  "
         line = Text(f" #{standing.rank} {score}  ")
         struck = "struck" if standing.fails_gate else "title"
         label = clip(option.title if option else "?", max(8, width - 40))
         line.append(label, style=part.st(struck))
+        spreads = [c.spread for c in table.values() if c.option_id == standing.option_id]
+        if spreads and max(spreads) > 0:
+            line.append(f"  spread max {max(spreads):.1f}", style=part.st("dim"))
         if standing.failed_gates:
-            line.append(f"  ✗ fails {len(standing.failed_gates)} gate(s)", style=part.st("bad"))
+            gates = ", ".join(need_label(session, vote, g) for g in standing.failed_gates)
+            line.append("  ✗ fails " + gates, style=part.st("bad"))
         out.append(line)
     for text in stale_lines(session, vote, width - 1, ctx.is_facilitator):
         out.append(part.styled(" " + text, "warn"))
@@ -175,12 +180,14 @@ def tally_line(part: BoardPart, session: Session, vote: Vote) -> Text:
     return line
 
 
-def rounds_lines(part: BoardPart, session: Session, width: int) -> list[Text]:
+def rounds_lines(part: BoardPart, session: Session, me: str, width: int) -> list[Text]:
     """The last rounds, numbered in the order they were opened, with outcome and stances."""
     numbered = numbered_rounds(session)
     if not numbered:
         return []
     out = [part.styled(" Rounds so far", "title")]
+    if is_partner(session, me) and not session.partner_view.stances:
+        out.append(part.styled(" " + hidden_from_partner(session, me, "who answered what"), "dim"))
     for number, rnd in numbered[-4:]:
         option = session.options.get(rnd.option_id)
         line = Text(f" {number}. {clip(option.title if option else '?', 24)}, ")

@@ -8,9 +8,10 @@ symbol and words, never colour alone.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from typing import Protocol
 
-from accord.protocol.model import Session, Vote
+from accord.protocol.model import PartnerView, Session, Vote
 from accord.protocol.partner import is_partner
 from accord.protocol.pieces import Edit
 from accord.protocol.staleness import stale_marks
@@ -88,3 +89,21 @@ def stale_block(part: BoardPart, ctx: Context, vote: Vote | None, width: int) ->
         return []
     lines = stale_lines(ctx.session, vote, width - 1, ctx.is_facilitator)
     return [part.styled(" " + line, "warn") for line in lines]
+
+
+#: What a partner note names, and whether the partner view shares it.
+PARTNER_SHARES: dict[str, tuple[str, Callable[[PartnerView], bool]]] = {
+    "needs": ("every need; you see the shared ones", lambda v: v.all_needs),
+    "ranking": ("the ranking", lambda v: v.scores),
+    "scores": ("the scores and the ranking", lambda v: v.scores),
+    "stances": ("who answered what", lambda v: v.stances),
+}
+
+
+def partner_note(part: BoardPart, ctx: Context, key: str) -> list[Text]:
+    """``The facilitator has not shared <what>.`` for the partner when ``key`` is not shared."""
+    what, shared = PARTNER_SHARES[key]
+    hidden = (
+        "" if shared(ctx.session.partner_view) else hidden_from_partner(ctx.session, ctx.me, what)
+    )
+    return [part.styled(" " + hidden, "dim")] if hidden else []

@@ -20,7 +20,7 @@ from accord.tui.context import Context
 from accord.tui.guide import name_of, vote_progress
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart, clip, pad, span
-from accord.tui.widgets.marks import edited_note, stale_block
+from accord.tui.widgets.marks import edited_note, partner_note, stale_block
 from rich.console import RenderableType
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -265,6 +265,7 @@ class NeedsPanel(BoardPart):
         needs = self.needs()
         lines: list[RenderableType] = [self._status(ctx, vote, needs)]
         lines.extend(stale_block(self, ctx, vote, width))
+        lines.extend(partner_note(self, ctx, "needs"))
         if not needs:
             lines.append(self.styled(" No needs yet. Press a to propose one.", "dim"))
             return self.block(lines)
@@ -392,9 +393,8 @@ class NeedsPanel(BoardPart):
         head.append(clip(need.text, width - 30), style=self.st("title"))
         head.append(f"  {who}" + (f", {need.department}" if need.department else ""))
         out = [head]
-        edited = edited_note(ctx.session, need)
-        if edited:
-            head.append(f"  ✎ {edited}", style=self.st("dim"))
+        if need.edits:
+            head.append(f"  ✎ {edited_note(ctx.session, need)}", style=self.st("dim"))
         out.append(Text(" Why: " + clip(need.why or "(not given)", width - 7)))
         out.append(Text(" Success shows as: " + clip(need.success or "(not given)", width - 19)))
         return out
