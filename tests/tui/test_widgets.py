@@ -156,3 +156,18 @@ async def test_option_dialog_picks_the_kind_first_with_arrows_and_enter(
         await pilot.press(*"Agency", "enter", "enter")
         await pilot.pause()
     assert results == [OptionDraft("outsourcing", "Agency", "")]
+
+
+async def test_next_round_starts_with_the_last_method(board: Board, preview: Any, h: Any) -> None:
+    """After consent rounds, the facilitator's next round dialog has consent picked."""
+    from accord.protocol.commands import RevealVote
+    from accord.tui.dialogs.vote_dialog import OpenVoteDialog
+    from textual.widgets import RadioSet
+
+    b = board("decide")
+    b.do("Fay", RevealVote(b.last("v")))
+    app = preview(b, "Fay")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("v")
+        await h.until(pilot, lambda: isinstance(app.screen, OpenVoteDialog))
+        assert app.screen.query_one("#method", RadioSet).pressed_index == 1

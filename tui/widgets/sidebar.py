@@ -6,7 +6,7 @@ from textwrap import wrap
 
 from accord.client import LinkState, Outgoing
 from accord.protocol.ballots import ballot_progress, expected_voters, vote_items, voted_count
-from accord.protocol.model import Member
+from accord.protocol.model import Member, Vote
 from accord.protocol.permissions import vote_kind_of
 from accord.tui.context import Context
 from accord.tui.guide import clock
@@ -41,7 +41,7 @@ class MemberList(BoardPart):
         head.append(f" · {ready} ready", style=self.st("dim"))
         lines: list[RenderableType] = [head]
         dept_w = 7 if width >= 30 else 5
-        multi = vote is not None and ctx.is_facilitator and vote_items(session, vote) is not None
+        multi = vote is not None and progress_shown(ctx, vote)
         name_w = max(4, width - dept_w - 8 - (8 if multi else 0))
         for m in members:
             lines.append(self._row(ctx, m, vote is not None, name_w, dept_w))
@@ -63,10 +63,19 @@ class MemberList(BoardPart):
             row.append(
                 "▣" if got.complete else "□", style=self.st("good" if got.complete else "dim")
             )
-            if ctx.is_facilitator and vote_items(session, vote) is not None and not got.complete:
+            if progress_shown(ctx, vote) and not got.complete:
                 # A multi-item ballot: the facilitator sees how far each member got.
                 row.append(f" {got.done}/{got.total}", style=self.st("dim"))
         return row
+
+
+def progress_shown(ctx: Context, vote: Vote) -> bool:
+    """True when the facilitator sees item counts: a multi-item vote that is not anonymous.
+
+    In an anonymous vote others' counts arrive coarsened (a count could later name an
+    anonymous row), so none is shown.
+    """
+    return ctx.is_facilitator and not vote.anonymous and vote_items(ctx.session, vote) is not None
 
 
 class TimerBox(BoardPart):
