@@ -11,7 +11,7 @@ import textwrap
 
 from accord.protocol.ballots import expected_voters, missing_voters, voted_count
 from accord.protocol.model import PROPOSAL_KEY, Decision, Round, Session, Stance, Vote
-from accord.protocol.partner import is_partner
+from accord.protocol.partner import is_partner, may_see_ballots
 from accord.protocol.permissions import can_vote, is_facilitator
 from accord.protocol.results import cells, ranking
 from accord.protocol.rounds import (
@@ -95,7 +95,7 @@ def ranking_lines(part: BoardPart, ctx: Context, width: int) -> list[Text]:
     session = ctx.session
     title = part.styled(" Ranking", "title")
     vote = last_score_vote(session)
-    if is_partner(session, ctx.me) and not session.partner_view.scores:
+    if is_partner(session, ctx.me) and not may_see_ballots(session.partner_view, "score"):
         hidden = hidden_from_partner(session, ctx.me, "the ranking")
         return [title, part.styled(" " + hidden, "dim")]
     if vote is None:

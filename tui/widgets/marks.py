@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from accord.protocol.model import PartnerView, Session, Vote
-from accord.protocol.partner import is_partner
+from accord.protocol.partner import is_partner, may_see_ballots
 from accord.protocol.pieces import Edit
 from accord.protocol.staleness import stale_marks
 from accord.tui.context import Context
@@ -94,8 +94,8 @@ def stale_block(part: BoardPart, ctx: Context, vote: Vote | None, width: int) ->
 #: What a partner note names, and whether the partner view shares it.
 PARTNER_SHARES: dict[str, tuple[str, Callable[[PartnerView], bool]]] = {
     "needs": ("every need; you see the shared ones", lambda v: v.all_needs),
-    "ranking": ("the ranking", lambda v: v.scores),
-    "scores": ("the scores and the ranking", lambda v: v.scores),
+    "ranking": ("the ranking", lambda v: may_see_ballots(v, "score")),
+    "scores": ("the scores and the ranking", lambda v: may_see_ballots(v, "score")),
     "stances": ("who answered what", lambda v: v.stances),
 }
 

@@ -15,7 +15,7 @@ from typing import ClassVar
 from accord.protocol import limits as L
 from accord.protocol.commands import AddNote, AddOption, Cast, DeleteOption, EditOption, SetWeight
 from accord.protocol.model import BASELINE_ID, KIND_TITLES, Option, Session, Vote
-from accord.protocol.partner import is_partner
+from accord.protocol.partner import is_partner, may_see_ballots
 from accord.protocol.permissions import allowed, refusal
 from accord.protocol.results import Cell, Criterion, Standing, cell_key, cells, criteria, ranking
 from accord.tui.asks import OptionDraft
@@ -307,7 +307,8 @@ class OptionsPanel(BoardPart):
         col = min(self.col, max(0, len(crits) - 1))
         lines: list[RenderableType] = [self._status(ctx, vote, opts, crits)]
         flags = stale_block(self, ctx, vote, width)
-        if vote is not None and vote.results_visible and not ctx.session.partner_view.scores:
+        shared = may_see_ballots(ctx.session.partner_view, "score")
+        if vote is not None and vote.results_visible and not shared:
             hidden = hidden_from_partner(ctx.session, ctx.me, "the scores and the ranking")
             if hidden:
                 flags.append(self.styled(" " + hidden, "dim"))
