@@ -171,3 +171,33 @@ async def test_next_round_starts_with_the_last_method(board: Board, preview: Any
         await pilot.press("v")
         await h.until(pilot, lambda: isinstance(app.screen, OpenVoteDialog))
         assert app.screen.query_one("#method", RadioSet).pressed_index == 1
+
+
+async def test_record_dialog_names_the_passed_round_and_superseded_decisions_stay(
+    board: Board, preview: Any, h: Any
+) -> None:
+    """After round 2 passes, the record dialog says it rests on round 2; a decision recorded
+    again lists the first as superseded, with who recorded it."""
+    from accord.protocol.commands import Cast, RecordDecision, RevealVote
+    from accord.protocol.model import PROPOSAL_KEY
+    from accord.tui.dialogs.decision_dialog import DecisionDialog
+    from textual.widgets import Static
+
+    b = board("decide")
+    vote = b.last("v")
+    for name in ("Fay", "Marco", "Lena"):
+        b.do(name, Cast(vote, {PROPOSAL_KEY: 2}))
+    b.do("Fay", RevealVote(vote))
+    proposal = b.session.proposal
+    assert proposal is not None
+    for why in ("First go", "Second go"):
+        b.do("Fay", RecordDecision(proposal.option_id, proposal.statement, rationale=why))
+    app = preview(b, "Fay")
+    async with app.run_test(size=(120, 60)) as pilot:
+        text = h.widget_text(app.board.query_one(DecidePanel))
+        assert "rests on round 2, which passed" in text
+        assert "Superseded decisions" in text and "recorded by Fay" in text
+        await pilot.press("D")
+        await h.until(pilot, lambda: isinstance(app.screen, DecisionDialog))
+        basis = str(app.screen.query_one("#basis", Static).render())
+        assert "Rests on round 2" in basis
