@@ -25,7 +25,7 @@ from accord.protocol.rounds import (
 )
 from accord.tui.context import Context
 from accord.tui.guide import name_of
-from accord.tui.widgets.base import BoardPart, clip
+from accord.tui.widgets.base import BoardPart, clip, pad
 from accord.tui.widgets.marks import hidden_from_partner, need_label, stale_lines
 from rich.text import Text
 
@@ -107,7 +107,7 @@ def ranking_lines(part: BoardPart, ctx: Context, width: int) -> list[Text]:
         score = f"{standing.score:.2f}" if standing.score is not None else "  -  "
         line = Text(f" #{standing.rank} {score}  ")
         struck = "struck" if standing.fails_gate else "title"
-        label = clip(option.title if option else "?", max(8, width - 40))
+        label = pad(option.title if option else "?", max(8, min(26, width - 44)))
         line.append(label, style=part.st(struck))
         spreads = [c.spread for c in table.values() if c.option_id == standing.option_id]
         if spreads and max(spreads) > 0:
