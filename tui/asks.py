@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from accord.protocol.commands import Propose, RecordDecision
-from accord.protocol.model import OptionKind
+from accord.protocol.model import OptionKind, Session
 from accord.tui.details import Detail
 
 
@@ -85,8 +85,9 @@ class Asks(Protocol):
         statement: str = "",
         dissent: str = "",
         today: datetime.date | None = None,
+        session: Session | None = None,
     ) -> None:
-        """The decision to record (``DecisionDialog``)."""
+        """The decision to record (``DecisionDialog``); ``session`` tells it what rounds passed."""
 
     def ask_confirm(
         self, question: str, done: Callable[[bool | None], None], detail: str = "", yes: str = ""

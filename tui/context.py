@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from accord.client import Outgoing
+from accord.protocol import permissions
 from accord.protocol.commands import Cast, Command
 from accord.protocol.model import Member, Role, Session
-from accord.protocol.permissions import may
 
 #: Your answers sent and not yet confirmed: vote id -> mark key -> value.
 Pending = Mapping[str, Mapping[str, int]]
@@ -67,14 +67,14 @@ class Context:
     @property
     def is_facilitator(self) -> bool:
         """True when you drive the board."""
-        return self.role == "facilitator"
+        return permissions.is_facilitator(self.session, self.me)
 
     @property
     def can_vote(self) -> bool:
-        """True for the facilitator and participants."""
-        return may(self.role, "vote")
+        """True for the roles that cast ballots (``protocol.permissions``)."""
+        return permissions.can_vote(self.session, self.me)
 
     @property
     def can_contribute(self) -> bool:
-        """True for those who add cards, needs and options."""
-        return may(self.role, "add cards")
+        """True for those who add cards, needs and options (``protocol.permissions``)."""
+        return permissions.can_contribute(self.session, self.me)

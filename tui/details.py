@@ -23,6 +23,7 @@ from accord.protocol.model import (
     Session,
     Vote,
 )
+from accord.protocol.partner import is_partner
 from accord.protocol.results import (
     Cell,
     cell_key,
@@ -264,8 +265,7 @@ def option_detail(
     crits = vote_criteria(session, vote)
     table = cells(session, vote) if vote.results_visible else {}
     if not crits:
-        member = session.members.get(me)
-        shared = member is None or member.role != "partner"
+        shared = not is_partner(session, me)
         detail.add("No criteria yet." if shared else "Scores are not shared with you.", "dim")
     for j, crit in enumerate(crits, 1):
         key = cell_key(option.id, crit.need_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from accord.protocol import events as E
+from accord.protocol.ballots import ballot_progress, voted_count
 from accord.protocol.model import (
     CLASS_TITLES,
     PHASE_TITLES,
@@ -15,8 +16,11 @@ from accord.protocol.model import (
     Session,
     Vote,
 )
-from accord.protocol.permissions import is_facilitator, may
+from accord.protocol.partner import is_partner
+from accord.protocol.permissions import can_vote as may_vote
+from accord.protocol.permissions import is_facilitator, voters_now
 from accord.protocol.results import criteria, dots_used
+from accord.protocol.rounds import OUTCOME_TITLES
 
 Severity = Literal["information", "warning", "error"]
 
@@ -52,25 +56,26 @@ def clock(seconds: float) -> str:
 
 
 def voters(session: Session) -> list[Member]:
-    """Members who vote: facilitator and participants."""
-    return [m for m in session.members.values() if may(m.role, "vote")]
+    """Members who would vote in a vote opened now (``protocol.permissions.voters_now``)."""
+    return [session.members[m] for m in voters_now(session)]
 
 
 def vote_progress(session: Session, vote: Vote) -> str:
-    """``3/5 voted`` for a vote."""
-    return f"{len(vote.voters)}/{len(voters(session))} voted"
+    """``3/5 voted``: complete ballots of the members eligible for this vote."""
+    done, eligible = voted_count(session, vote)
+    return f"{done}/{eligible} voted"
 
 
 def task_line(session: Session, me: str) -> str:
-    """One line: what the group (and you) are asked to do right now, phase by phase."""
-    member = session.members.get(me)
-    role = member.role if member else "observer"
+    """One line: what the group (and you) are asked to do right now."""
+    facilitator, partner = is_facilitator(session, me), is_partner(session, me)
+    lead = facilitator
     if session.closed:
         return "The session is closed. Export the decision record with w."
     vote = session.open_vote()
     mine = vote.ballots.get(me) if vote else None
-    can_vote = may(role, "vote")
-    lead = role == "facilitator"
+    can_vote = may_vote(session, me)
+    watching = not can_vote and not partner  # an observer
     phase = session.phase
     if vote is not None and lead and vote.kind != "consensus":
         mine_done = _your_part(session, vote, me)
@@ -84,16 +89,17 @@ def task_line(session: Session, me: str) -> str:
             return "The dots are in: press ] to move on to Needs."
         if lead and session.live_cards():
             return "Add cards with the group; v opens a dot vote, ] moves on to Needs."
-        if role == "partner":
+        if partner:
             return "The group is gathering the big picture; you can add notes in Options."
-        if role == "observer":
+        if watching:
             return "The group is adding cards on the big picture."
         return "Add cards: the value we are after, the cost of no change, what stakeholders say."
     if phase == "needs":
         if vote and vote.kind == "classify" and can_vote:
-            done = len(mine.marks) if mine else 0
-            total = len(session.live_needs())
-            return f"Classify every need: must, optional or not a need ({done}/{total} done)."
+            got = ballot_progress(session, vote, me)
+            return (
+                f"Classify every need: must, optional or not a need ({got.done}/{got.total} done)."
+            )
         needs = session.live_needs()
         unsettled = any(n.settled is None for n in needs)
         if lead and needs and not unsettled:
@@ -105,14 +111,13 @@ def task_line(session: Session, me: str) -> str:
             return "Propose needs; open the classification (v), then settle each need's class."
         if needs and not unsettled:
             return "Every need is settled; the facilitator moves on to Options."
-        if role in ("partner", "observer"):
+        if not can_vote:
             return "The group proposes needs and classifies them; the facilitator settles each."
         return "Propose needs: what must be true for the change to succeed, and how it shows."
     if phase == "options":
         if vote and vote.kind == "score" and can_vote:
-            total = len(criteria(session)) * len(session.options)
-            done = len(mine.marks) if mine else 0
-            return f"Score every option against every criterion ({done}/{total} cells)."
+            got = ballot_progress(session, vote, me)
+            return f"Score every option against every criterion ({got.done}/{got.total} cells)."
         scored = session.latest_vote("score")
         if lead and scored is not None and scored.results_visible:
             return "The ranking is in: press ] for Decide."
@@ -120,9 +125,9 @@ def task_line(session: Session, me: str) -> str:
             return "No criteria yet: settle needs in Needs ([) before scoring."
         if lead:
             return "Add options (a) and notes (n); v opens the scoring."
-        if role == "partner":
+        if partner:
             return "Add honest facts about the options as notes (n); you do not vote."
-        if role == "observer":
+        if watching:
             return "The group adds options and scores them against the criteria."
         return "Add options and notes; the criteria come from the settled needs."
     if session.decision is not None:
@@ -170,8 +175,9 @@ def notice_for(session: Session, event: E.Event, me: str) -> tuple[str, Severity
         revealed = session.votes.get(body.vote_id)
         kind = VOTE_NAMES[revealed.kind] if revealed else "vote"
         if body.round is not None:
-            outcome = "passed" if body.round.passed else "did not pass"
-            return f"Consensus round {outcome}: {body.round.summary}.", "information"
+            outcome = OUTCOME_TITLES[body.round.outcome]
+            number = body.round.number or ""
+            return f"Consensus round {number} {outcome}: {body.round.summary}.", "information"
         return f"The {kind} results are revealed.", "information"
     if isinstance(body, E.VoteClosed):
         return "The vote closed; no more ballots.", "information"

@@ -66,10 +66,11 @@ async def test_decide_shows_round_progress_and_objection(
     app = preview(board("decide"), "Marco")
     async with app.run_test(size=(120, 36)):
         text = h.widget_text(app.board.query_one(DecidePanel))
-        assert "Round 2, consent" in text and "2/4 voted" in text
+        assert "Round 2, consent" in text and "2/4 answered" in text
         assert "Your answer: none yet" in text
-        assert "objection: Refunds at our volume are untested" in text
-        assert "did not pass" in text
+        assert "Marco: object — Refunds at our volume are untested" in text
+        assert "agree: Fay, Priya, Lena" in text
+        assert "✗ blocked" in text
 
 
 async def test_participant_keys_hide_facilitator_actions(board: Board, preview: Any) -> None:
@@ -155,3 +156,48 @@ async def test_option_dialog_picks_the_kind_first_with_arrows_and_enter(
         await pilot.press(*"Agency", "enter", "enter")
         await pilot.pause()
     assert results == [OptionDraft("outsourcing", "Agency", "")]
+
+
+async def test_next_round_starts_with_the_last_method(board: Board, preview: Any, h: Any) -> None:
+    """After consent rounds, the facilitator's next round dialog has consent picked."""
+    from accord.protocol.commands import RevealVote
+    from accord.tui.dialogs.vote_dialog import OpenVoteDialog
+    from textual.widgets import RadioSet
+
+    b = board("decide")
+    b.do("Fay", RevealVote(b.last("v")))
+    app = preview(b, "Fay")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("v")
+        await h.until(pilot, lambda: isinstance(app.screen, OpenVoteDialog))
+        assert app.screen.query_one("#method", RadioSet).pressed_index == 1
+
+
+async def test_record_dialog_names_the_passed_round_and_superseded_decisions_stay(
+    board: Board, preview: Any, h: Any
+) -> None:
+    """After round 2 passes, the record dialog says it rests on round 2; a decision recorded
+    again lists the first as superseded, with who recorded it."""
+    from accord.protocol.commands import Cast, RecordDecision, RevealVote
+    from accord.protocol.model import PROPOSAL_KEY
+    from accord.tui.dialogs.decision_dialog import DecisionDialog
+    from textual.widgets import Static
+
+    b = board("decide")
+    vote = b.last("v")
+    for name in ("Fay", "Marco", "Lena"):
+        b.do(name, Cast(vote, {PROPOSAL_KEY: 2}))
+    b.do("Fay", RevealVote(vote))
+    proposal = b.session.proposal
+    assert proposal is not None
+    for why in ("First go", "Second go"):
+        b.do("Fay", RecordDecision(proposal.option_id, proposal.statement, rationale=why))
+    app = preview(b, "Fay")
+    async with app.run_test(size=(120, 60)) as pilot:
+        text = h.widget_text(app.board.query_one(DecidePanel))
+        assert "rests on round 2, which passed" in text
+        assert "Superseded decisions" in text and "recorded by Fay" in text
+        await pilot.press("D")
+        await h.until(pilot, lambda: isinstance(app.screen, DecisionDialog))
+        basis = str(app.screen.query_one("#basis", Static).render())
+        assert "Rests on round 2" in basis

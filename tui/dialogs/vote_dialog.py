@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from accord.protocol import limits as L
 from accord.protocol.commands import OpenVote
-from accord.protocol.model import LANE_TITLES, LANES, Lane, VoteKind
+from accord.protocol.model import LANE_TITLES, LANES, ConsensusMethod, Lane, VoteKind
 from accord.tui.dialogs.form import FormDialog
 from accord.tui.guide import VOTE_NAMES
 from accord.tui.widgets.fields import LineInput
@@ -31,13 +31,17 @@ class OpenVoteDialog(FormDialog[OpenVote]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "submit", "Open", priority=True)]
 
-    def __init__(self, kind: VoteKind, lane: Lane | None = None) -> None:
+    def __init__(
+        self, kind: VoteKind, lane: Lane | None = None, method: ConsensusMethod = "fist"
+    ) -> None:
         super().__init__(
             f"Open a {VOTE_NAMES[kind]}",
             "Tab moves · space toggles or picks · Enter: open · Esc: cancel",
         )
         self.kind = kind
         self.lane = lane
+        #: The method picked first (``protocol.rounds.default_method``: the last one used).
+        self.method = method
 
     def fields(self) -> ComposeResult:
         """Common switches, then the settings of this kind."""
@@ -62,8 +66,13 @@ class OpenVoteDialog(FormDialog[OpenVote]):
         if self.kind == "consensus":
             yield Label("Method", classes="field-label")
             with RadioSet(id="method", compact=True):
-                yield Choice("Fist-of-five (0-5 fingers; under 2 blocks)", value=True)
-                yield Choice("Consent (agree / stand aside / object with a reason)")
+                yield Choice(
+                    "Fist-of-five (0-5 fingers; under 2 blocks)", value=self.method == "fist"
+                )
+                yield Choice(
+                    "Consent (agree / stand aside / object with a reason)",
+                    value=self.method == "consent",
+                )
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         """An anonymous vote is always hidden until the reveal, so lock "hidden" on with it."""

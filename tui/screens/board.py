@@ -27,6 +27,7 @@ from accord.client import (
 from accord.protocol import events as E
 from accord.protocol.commands import Cast
 from accord.protocol.model import Phase
+from accord.protocol.permissions import is_facilitator
 from accord.server.records import write_record
 from accord.tui.context import Context, pending_marks
 from accord.tui.guide import notice_for
@@ -164,7 +165,8 @@ class BoardScreen(BoardKeys):
         if notice is not None:
             self.post_message(Notified(*notice))
         done = isinstance(event.body, E.DecisionRecorded | E.SessionClosed)
-        if done and self.conn.role == "facilitator" and self.records_dir is not None:
+        facilitator = is_facilitator(session, self.conn.member_id)
+        if done and facilitator and self.records_dir is not None:
             self.call_later(self.save_record)
 
     # ---- message handlers ----------------------------------------------------------

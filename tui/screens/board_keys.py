@@ -13,22 +13,26 @@ from typing import ClassVar
 from accord.client import (
     Client,
 )
+from accord.protocol.ballots import incomplete_ballots, missing_voters
 from accord.protocol.commands import (
     CloseVote,
     EditQuestion,
     OpenVote,
     RevealVote,
+    SetPartnerView,
     SetPhase,
     SetReady,
     StopTimer,
 )
 from accord.protocol.model import PHASE_TITLES, PHASES, Phase
-from accord.protocol.permissions import vote_kind_of
+from accord.protocol.permissions import allowed, vote_kind_of
+from accord.protocol.rounds import default_method
 from accord.server.records import write_record
 from accord.tui.context import Context
 from accord.tui.dialogs.confirm import ConfirmDialog
 from accord.tui.dialogs.help import HelpScreen, KeyHelp
 from accord.tui.dialogs.invite import InviteScreen
+from accord.tui.dialogs.partner_dialog import PartnerViewDialog
 from accord.tui.dialogs.prompt import TextPrompt
 from accord.tui.dialogs.timer_dialog import TimerDialog
 from accord.tui.dialogs.vote_dialog import OpenVoteDialog
@@ -46,6 +50,7 @@ FACILITATOR_ACTIONS = {
     "reveal_vote",
     "close_vote",
     "edit_question",
+    "partner_view",
 }
 NAVIGATION = {"move", "lane", "cancel_merge"}
 
@@ -101,6 +106,12 @@ class BoardKeys(MemberKeys, KeyFeedback):
         Binding("i", "invite", "Invite", tooltip="Facilitator: show join codes and commands"),
         Binding("Q", "edit_question", "Question", tooltip="Facilitator: reword the question"),
         Binding(
+            "H",
+            "partner_view",
+            "Partner view",
+            tooltip="Facilitator: choose what the partner may see",
+        ),
+        Binding(
             "R",
             "reconnect",
             "Reconnect",
@@ -145,7 +156,7 @@ class BoardKeys(MemberKeys, KeyFeedback):
         if action in MEMBER_ACTIONS:
             return self.member_action_allowed(action)
         if action == "ready":
-            return ctx.role != "observer"
+            return allowed(ctx.session, ctx.me, SetReady(ready=True))
         if action == "sidebar":
             return self.has_class("-narrow")
         if action == "reconnect":
@@ -241,7 +252,7 @@ class BoardKeys(MemberKeys, KeyFeedback):
             if command:
                 self.conn.submit(command)
 
-        self.app.push_screen(OpenVoteDialog(kind), done)
+        self.app.push_screen(OpenVoteDialog(kind, method=default_method(ctx.session)), done)
 
     def _phase_vote_id(self, *, revealable: bool) -> str | None:
         ctx = self.ctx
@@ -258,10 +269,38 @@ class BoardKeys(MemberKeys, KeyFeedback):
         return vote.id
 
     def action_reveal_vote(self) -> None:
-        """Reveal this phase's vote."""
+        """Reveal this phase's vote; with missing or incomplete ballots, ask first."""
         vote_id = self._phase_vote_id(revealable=True)
-        if vote_id:
+        ctx = self.ctx
+        if not vote_id or ctx is None:
+            return
+        vote = ctx.session.votes[vote_id]
+        # A round ended early is incomplete (it names who is missing); a classify or score
+        # ballot that does not answer every item is incomplete. Both are asked about first.
+        consensus = vote.kind == "consensus"
+        missing = len(missing_voters(ctx.session, vote)) if vote.accepting and consensus else 0
+        partial = incomplete_ballots(vote) if vote.accepting else 0
+        if not missing and not partial:
             self.conn.submit(RevealVote(vote_id=vote_id))
+            return
+        said = []
+        if partial:
+            said.append(f"{partial} ballot{'s are' if partial > 1 else ' is'} incomplete")
+        if missing:
+            said.append(f"{missing} member{'s have' if missing > 1 else ' has'} not voted")
+        detail = "; ".join(said) + "."
+        if consensus:
+            detail += " The round will be recorded as incomplete, never as passed."
+        else:
+            detail += " The record says how many ballots were incomplete."
+        if vote.anonymous and partial == 1:
+            detail += " This vote is anonymous, but a single incomplete ballot may be recognisable."
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.conn.submit(RevealVote(vote_id=vote_id))
+
+        self.app.push_screen(ConfirmDialog("Reveal now?", detail, "Reveal"), done)
 
     def action_close_vote(self) -> None:
         """Close this phase's vote without revealing it (asks first)."""
@@ -330,6 +369,19 @@ class BoardKeys(MemberKeys, KeyFeedback):
             ),
             done,
         )
+
+    def action_partner_view(self) -> None:
+        """Choose what the partner role may see (the relay enforces it)."""
+        ctx = self.ctx
+        if ctx is None:
+            return
+        needs = [(n.id, n.text) for n in ctx.session.live_needs()]
+
+        def done(command: SetPartnerView | None) -> None:
+            if command is not None:
+                self.conn.submit(command)
+
+        self.app.push_screen(PartnerViewDialog(ctx.session.partner_view, needs), done)
 
     def action_write_record(self) -> None:
         """Write the decision record to the working folder."""

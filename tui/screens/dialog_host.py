@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Callable
 
 from accord.protocol.commands import Propose, RecordDecision
+from accord.protocol.model import Session
 from accord.tui.asks import NeedDraft, OptionDraft
 from accord.tui.details import Detail
 from accord.tui.dialogs.confirm import ConfirmDialog
@@ -79,9 +80,11 @@ class DialogHost(Screen[None]):
         statement: str = "",
         dissent: str = "",
         today: datetime.date | None = None,
+        session: Session | None = None,
     ) -> None:
-        """The decision to record (``DecisionDialog``)."""
-        self.app.push_screen(DecisionDialog(options, chosen, statement, dissent, today), done)
+        """The decision to record (``DecisionDialog``); ``session`` tells it what rounds passed."""
+        dialog = DecisionDialog(options, chosen, statement, dissent, today, session=session)
+        self.app.push_screen(dialog, done)
 
     def ask_confirm(
         self, question: str, done: Callable[[bool | None], None], detail: str = "", yes: str = ""

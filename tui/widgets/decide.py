@@ -1,4 +1,9 @@
-"""The Decide phase: the proposal, the live consensus round, the rounds so far, the decision."""
+"""The Decide phase: the proposal, the live consensus round, the rounds so far, the decision.
+
+Drawing lives in ``decide_view``; this module holds the keys. A block (a fist
+under ``FIST_BLOCK_BELOW``, an objection) is cast the moment it is pressed;
+the reason prompt follows and only adds to it.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,19 @@ import textwrap
 from typing import ClassVar
 
 from accord.protocol.commands import Cast, CloseSession, Propose, RecordDecision
-from accord.protocol.model import (
-    CONSENT_AGREE,
-    CONSENT_OBJECT,
-    CONSENT_STAND_ASIDE,
-    CONSENT_TITLES,
-    PROPOSAL_KEY,
-    Vote,
-)
+from accord.protocol.model import CONSENT_OBJECT, PROPOSAL_KEY, Vote
 from accord.protocol.results import ranking
-from accord.protocol.rounds import FIST_BLOCK_BELOW
+from accord.protocol.rounds import dissent_text, is_block
 from accord.tui.context import Context
-from accord.tui.guide import display_name, vote_progress, voters
 from accord.tui.messages import Submit
-from accord.tui.widgets.base import BoardPart, clip
+from accord.tui.widgets.base import BoardPart
+from accord.tui.widgets.decide_view import (
+    decision_lines,
+    last_score_vote,
+    open_round_lines,
+    ranking_lines,
+    rounds_lines,
+)
 from rich.console import RenderableType
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -35,10 +39,7 @@ def consensus_vote(ctx: Context) -> Vote | None:
 def ranked_options(ctx: Context) -> list[tuple[str, str]]:
     """(option id, label) pairs, best ranked first when a score vote was revealed."""
     session = ctx.session
-    score = next(
-        (v for v in reversed(session.votes.values()) if v.kind == "score" and v.results_visible),
-        None,
-    )
+    score = last_score_vote(session)
     order = [s.option_id for s in ranking(session, score)] if score else list(session.options)
     labels = []
     for rank, option_id in enumerate(order, 1):
@@ -72,7 +73,11 @@ class DecidePanel(BoardPart):
             group=CONSENT,
         ),
         Binding(
-            "x", "object", "Object", tooltip="Consent: object; you will be asked why", group=CONSENT
+            "x",
+            "object",
+            "Object",
+            tooltip="Consent: object; counts at once, then say why",
+            group=CONSENT,
         ),
         Binding("p", "propose", "Propose", tooltip="Facilitator: put an option and statement"),
         Binding(
@@ -101,57 +106,61 @@ class DecidePanel(BoardPart):
 
     # ---- actions ---------------------------------------------------------------
 
-    def _answer(self, value: int, reason: str = "") -> None:
-        ctx = self.ctx
-        vote = ctx.session.open_vote("consensus") if ctx else None
+    def _open_round(self) -> Vote | None:
+        vote = self.ctx.session.open_vote("consensus") if self.ctx else None
         if vote is None:
             self.notify("No consensus round is open.", severity="warning")
-            return
+        return vote
+
+    def _answer(self, vote: Vote, value: int, reason: str = "") -> None:
         self.post_message(Submit(Cast(vote_id=vote.id, marks={PROPOSAL_KEY: value}, reason=reason)))
 
-    def action_fist(self, fingers: int) -> None:
-        """Show fingers in a fist-of-five round; a blocking hand may say why."""
-        if fingers >= FIST_BLOCK_BELOW or self.ctx is None:
-            self._answer(fingers)
-            return
-        if self.ctx.session.open_vote("consensus") is None:
-            self.notify("No consensus round is open.", severity="warning")
-            return
+    def _block(self, vote: Vote, value: int, title: str, label: str, explain: str) -> None:
+        """Cast a block at once, then offer the reason (a cancelled prompt keeps the block)."""
+        self._answer(vote, value)
 
         def done(reason: str | None) -> None:
-            if reason is not None:
-                self._answer(fingers, reason)
+            if reason and reason.strip():
+                self._answer(vote, value, reason)
+            else:
+                self.notify("Your block counts; no reason given yet.", severity="warning")
 
-        self.asks.ask_text(
-            f"{fingers} fingers blocks the proposal",
-            done,
-            lines=True,
-            label="What would it take for you to support it? (optional, Enter sends)",
-            required=False,
+        self.asks.ask_text(title, done, lines=True, label=label, explain=explain, required=False)
+
+    def action_fist(self, fingers: int) -> None:
+        """Show fingers in a fist-of-five round; a block counts at once, then may say why."""
+        vote = self._open_round()
+        if vote is None:
+            return
+        if not is_block(vote.method, fingers):
+            self._answer(vote, fingers)
+            return
+        self._block(
+            vote,
+            fingers,
+            f"{fingers} fingers blocks the proposal (already counted)",
+            "What would it take for you to support it? (optional, Enter sends)",
+            "Your block is counted now. A reason helps the group find a way forward.",
         )
 
     def action_consent(self, value: int) -> None:
         """Agree or stand aside in a consent round."""
-        self._answer(value)
+        vote = self._open_round()
+        if vote is not None:
+            self._answer(vote, value)
 
     def action_object(self) -> None:
-        """Object, with the reason asked first."""
-        if self.ctx is None or self.ctx.session.open_vote("consensus") is None:
-            self.notify("No consensus round is open.", severity="warning")
+        """Object: the objection counts at once, then the reason is asked for."""
+        vote = self._open_round()
+        if vote is None:
             return
-
-        def done(reason: str | None) -> None:
-            if reason:
-                self._answer(CONSENT_OBJECT, reason)
-
-        self.asks.ask_text(
-            "Object to the proposal",
-            done,
-            lines=True,
-            label="Your reason (required)",
-            explain="An objection blocks the proposal, so the group needs to know why: "
+        self._block(
+            vote,
+            CONSENT_OBJECT,
+            "You object to the proposal (already counted)",
+            "Your reason",
+            "An objection blocks the proposal, so the group needs to know why: "
             "what harm do you see, and what would change your mind?",
-            required_message="An objection needs a reason.",
         )
 
     def action_propose(self) -> None:
@@ -178,7 +187,6 @@ class DecidePanel(BoardPart):
         options = ranked_options(ctx)
         proposal = ctx.session.proposal
         chosen = proposal.option_id if proposal else options[0][0]
-        objections = [o for r in ctx.session.rounds[-1:] for o in r.objections]
 
         def done(command: RecordDecision | None) -> None:
             if command:
@@ -189,8 +197,9 @@ class DecidePanel(BoardPart):
             options,
             chosen,
             proposal.statement if proposal else "",
-            "; ".join(objections),
+            dissent_text(ctx.session),
             today=None,
+            session=ctx.session,
         )
 
     def action_close_session(self) -> None:
@@ -207,122 +216,37 @@ class DecidePanel(BoardPart):
     # ---- drawing ---------------------------------------------------------------
 
     def render(self) -> RenderableType:
-        """Proposal, round, who answered, rounds so far, decision."""
+        """Proposal and ranking, the round, the rounds so far, the decision."""
         ctx = self.ctx
         if ctx is None:
             return ""
         width = max(30, self.size.width)
         session = ctx.session
         lines: list[RenderableType] = []
-        title = self.styled
         proposal = session.proposal
         if proposal is None:
-            lines.append(title(" No proposal yet.", "dim"))
+            lines.append(self.styled(" No proposal yet.", "dim"))
             if ctx.is_facilitator:
                 lines.append(Text(" Press p to propose an option and a decision statement."))
         else:
             option = session.options.get(proposal.option_id)
-            line = title(" Proposal: ", "accent")
+            line = self.styled(" Proposal: ", "accent")
             line.append(option.title if option else "(deleted option)", style=self.st("title"))
             lines.append(line)
             quoted = f"“{proposal.statement}”"
             quoted_lines = textwrap.wrap(quoted, width - 2, max_lines=4, placeholder="…”")
             lines.extend(Text(" " + part) for part in quoted_lines)
+        lines.extend(ranking_lines(self, ctx, width))
         vote = consensus_vote(ctx)
         if vote is not None:
             lines.append(Text(""))
-            lines.extend(self._round(ctx, vote, width))
-        if session.rounds:
+            lines.extend(open_round_lines(self, ctx, vote, width))
+        history = rounds_lines(self, session, ctx.me, width)
+        if history:
             lines.append(Text(""))
-            lines.append(title(" Rounds so far", "title"))
-            for i, rnd in enumerate(session.rounds[-4:], max(1, len(session.rounds) - 3)):
-                option = session.options.get(rnd.option_id)
-                method = "fist-of-five" if rnd.method == "fist" else "consent"
-                mark, style = ("✓ passed", "good") if rnd.passed else ("✗ did not pass", "bad")
-                line = Text(f" {i}. {clip(option.title if option else '?', 24)}, {method}: ")
-                line.append(mark, style=self.st(style))
-                lines.append(line)
-                lines.append(self.styled(f"    {rnd.summary}", "dim"))
-                for objection in rnd.objections[:2]:
-                    lines.append(
-                        self.styled(" " * 4 + clip(f"objection: {objection}", width - 4), "warn")
-                    )
-        decision = session.decision
-        if decision is not None:
-            option = session.options.get(decision.option_id)
+            lines.extend(history)
+        decided = decision_lines(self, session, width)
+        if decided:
             lines.append(Text(""))
-            line = title(" Decision recorded: ", "good")
-            line.append(option.title if option else decision.option_id, style=self.st("title"))
-            lines.append(line)
-            for part in textwrap.wrap(decision.statement, width - 2, max_lines=4, placeholder="…"):
-                lines.append(Text(" " + part))
-            if decision.rationale:
-                lines.append(self.styled(" Why: " + clip(decision.rationale, width - 7), "dim"))
-            lines.append(
-                self.styled(
-                    " Dissent: " + clip(decision.dissent or "none recorded", width - 11), "dim"
-                )
-            )
-            lines.append(
-                self.styled(" Review on: " + (decision.review_date or "no date set"), "dim")
-            )
+            lines.extend(decided)
         return self.block(lines)
-
-    def _round(self, ctx: Context, vote: Vote, width: int) -> list[Text]:
-        session = ctx.session
-        number = sum(1 for v in session.votes.values() if v.kind == "consensus" and v.id <= vote.id)
-        method = "fist-of-five" if vote.method == "fist" else "consent"
-        head = self.styled(f" Round {number}, {method}: ", "accent")
-        head.append(vote.status)
-        if vote.accepting:
-            head.append(f" · {vote_progress(session, vote)}", style=self.st("dim"))
-        out = [head]
-        mine = vote.ballots.get(ctx.me)
-        if ctx.can_vote:
-            if mine is None:
-                keys = "0-5 fingers" if vote.method == "fist" else "a, s or x"
-                out.append(
-                    Text(
-                        f" Your answer: none yet ({keys})"
-                        if vote.accepting
-                        else " You did not answer."
-                    )
-                )
-            else:
-                value = mine.marks.get(PROPOSAL_KEY, 0)
-                said = f"{value} fingers" if vote.method == "fist" else CONSENT_TITLES[value]
-                line = Text(" Your answer: ")
-                line.append(said, style=self.st("good"))
-                if mine.reason:
-                    line.append(" — " + clip(mine.reason, width - 30), style=self.st("dim"))
-                out.append(line)
-        who = Text(" ")
-        for member in voters(session):
-            done = member.id in vote.voters
-            who.append("▣ " if done else "□ ", style=self.st("good" if done else "dim"))
-            who.append(display_name(member) + "  ")
-        out.append(who)
-        if vote.results_visible:
-            out.append(self._tally(vote))
-        return out
-
-    def _tally(self, vote: Vote) -> Text:
-        ballots = vote.anon_ballots or list(vote.ballots.values())
-        values = [b.marks[PROPOSAL_KEY] for b in ballots if PROPOSAL_KEY in b.marks]
-        line = self.styled(" Answers: ", "title")
-        if vote.method == "fist":
-            for fingers in range(6):
-                count = values.count(fingers)
-                if count:
-                    hand = self.st("bad") if fingers < 2 else self.st("good")
-                    line.append(f"{fingers} fingers: {count}  ", style=hand)
-        else:
-            for value, style in (
-                (CONSENT_AGREE, "good"),
-                (CONSENT_STAND_ASIDE, "warn"),
-                (CONSENT_OBJECT, "bad"),
-            ):
-                line.append(
-                    f"{CONSENT_TITLES[value]} {values.count(value)}  ", style=self.st(style)
-                )
-        return line

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from accord.protocol.commands import AddCard, Cast, DeleteCard, EditCard, MergeCards
 from accord.protocol.model import LANE_TITLES, LANES, Ballot, Card, Lane, Vote
+from accord.protocol.permissions import refusal
 from accord.protocol.results import dots_used
 from accord.tui.context import Context
 from accord.tui.details import card_detail
@@ -186,9 +187,13 @@ class LearnPanel(BoardPart):
             if vote_id == vote.id and self._dots_in_flight(vote, mine, card_id):
                 marks[card_id] = value
         have = marks.get(card.id, 0)
-        if delta > 0 and sum(marks.values()) >= vote.dots:
-            self.notify("No dots left; take one back with -.", severity="warning")
-            return
+        if delta > 0:
+            # The relay's own rule (dot budget, cap per card), asked with the dots in flight.
+            probe = Cast(vote_id=vote.id, marks={**marks, card.id: have + 1})
+            refused = refusal(ctx.session, ctx.me, probe)
+            if refused is not None:
+                self.notify(f"No more dots here: {refused.message}.", severity="warning")
+                return
         if have + delta < 0:
             return
         self._sent_dots[(vote.id, card.id)] = (have + delta, time.monotonic())
@@ -215,8 +220,9 @@ class LearnPanel(BoardPart):
         ctx, card = self.ctx, self.current()
         if ctx is None or card is None:
             return
-        if card.author != ctx.me and not ctx.is_facilitator:
-            self.notify("Only its author or the facilitator can edit a card.", severity="warning")
+        refused = refusal(ctx.session, ctx.me, EditCard(card.id, card.text))
+        if refused is not None:
+            self.notify(f"You cannot edit this card: {refused.message}.", severity="warning")
             return
         card_id = card.id
 

@@ -1,4 +1,8 @@
-"""The Needs phase: needs with live split bars, classify keys, settling and the department lens."""
+"""The Needs phase: needs with live split bars, classify keys, settling and the department lens.
+
+Over 400 lines: the needs list, the classify vote with its pending marks, the
+lens, settling and the stale marks share one cursor and one drawing pass.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from accord.protocol.commands import (
     SettleNeed,
 )
 from accord.protocol.model import CLASS_MARK, MARK_CLASS, Need, NeedClass, Vote
+from accord.protocol.permissions import refusal
 from accord.protocol.results import Lens, Split, department_lens, need_split
 from accord.tui.asks import NeedDraft
 from accord.tui.context import Context
@@ -21,6 +26,7 @@ from accord.tui.guide import name_of, vote_progress
 from accord.tui.marks import classify_vote, own_mark
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart, clip, pad, span
+from accord.tui.widgets.marks import edited_note, partner_note, stale_block
 from rich.console import RenderableType
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -177,8 +183,9 @@ class NeedsPanel(BoardPart):
         ctx, need = self.ctx, self.current()
         if ctx is None or need is None:
             return
-        if need.author != ctx.me and not ctx.is_facilitator:
-            self.notify("Only its author or the facilitator can edit a need.", severity="warning")
+        refused = refusal(ctx.session, ctx.me, EditNeed(need.id, need.text, need.why, need.success))
+        if refused is not None:
+            self.notify(f"You cannot edit this need: {refused.message}.", severity="warning")
             return
         need_id = need.id
 
@@ -265,6 +272,8 @@ class NeedsPanel(BoardPart):
         vote = classify_vote(ctx)
         needs = self.needs()
         lines: list[RenderableType] = [self._status(ctx, vote, needs)]
+        lines.extend(stale_block(self, ctx, vote, width))
+        lines.extend(partner_note(self, ctx, "needs"))
         if not needs:
             hint = " Press a to propose one." if ctx.can_contribute else ""
             lines.append(self.styled(f" No needs yet.{hint}", "dim"))
@@ -394,6 +403,8 @@ class NeedsPanel(BoardPart):
         head.append(clip(need.text, width - 30), style=self.st("title"))
         head.append(f"  {who}" + (f", {need.department}" if need.department else ""))
         out = [head]
+        if need.edits:
+            head.append(f"  ✎ {edited_note(ctx.session, need)}", style=self.st("dim"))
         out.append(Text(" Why: " + clip(need.why or "(not given)", width - 7)))
         out.append(Text(" Success shows as: " + clip(need.success or "(not given)", width - 19)))
         return out

@@ -15,6 +15,8 @@ from typing import ClassVar
 from accord.protocol import limits as L
 from accord.protocol.commands import AddNote, AddOption, Cast, DeleteOption, EditOption, SetWeight
 from accord.protocol.model import BASELINE_ID, KIND_TITLES, Option, OptionKind, Session, Vote
+from accord.protocol.partner import is_partner, may_see_ballots
+from accord.protocol.permissions import allowed, refusal
 from accord.protocol.results import Cell, Criterion, Standing, cell_key, cells, criteria, ranking
 from accord.tui.asks import OptionDraft
 from accord.tui.context import Context
@@ -22,6 +24,7 @@ from accord.tui.details import cell_words, option_detail
 from accord.tui.guide import name_of, vote_progress
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart, clip, pad, span
+from accord.tui.widgets.marks import edited_note, hidden_from_partner, stale_block
 from rich.console import RenderableType
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -197,7 +200,7 @@ class OptionsPanel(BoardPart):
         if action == "add":
             return ctx.can_contribute
         if action == "note":
-            return ctx.role != "observer"
+            return allowed(ctx.session, ctx.me, AddNote(option_id=BASELINE_ID, text="-"))
         if action in ("score", "gate"):
             if not ctx.can_vote:
                 return False
@@ -261,10 +264,10 @@ class OptionsPanel(BoardPart):
         ctx, (option, _) = self.ctx, self.current()
         if ctx is None or option is None:
             return
-        if option.author != ctx.me and not ctx.is_facilitator:
-            self.notify(
-                "Only its author or the facilitator can edit an option.", severity="warning"
-            )
+        probe = EditOption(option.id, option.title, option.description)
+        refused = refusal(ctx.session, ctx.me, probe)
+        if refused is not None:
+            self.notify(f"You cannot edit this option: {refused.message}.", severity="warning")
             return
         option_id = option.id
 
@@ -284,7 +287,7 @@ class OptionsPanel(BoardPart):
         explain = (
             "Your note is marked as from the partner. Honest facts help most: costs, "
             "risks, timelines, what you cannot do."
-            if ctx.role == "partner"
+            if is_partner(ctx.session, ctx.me)
             else "Facts that help assess this option."
         )
 
@@ -338,6 +341,13 @@ class OptionsPanel(BoardPart):
         row = min(self.row, max(0, len(opts) - 1))
         col = min(self.col, max(0, len(crits) - 1))
         lines: list[RenderableType] = [self._status(ctx, vote, opts, crits)]
+        flags = stale_block(self, ctx, vote, width)
+        shared = may_see_ballots(ctx.session.partner_view, "score")
+        if vote is not None and vote.results_visible and not shared:
+            hidden = hidden_from_partner(ctx.session, ctx.me, "the scores and the ranking")
+            if hidden:
+                flags.append(self.styled(" " + hidden, "dim"))
+        lines.extend(flags)
         table: dict[str, Cell] = {}
         standings: dict[str, Standing] = {}
         derived = self.derived()
@@ -363,7 +373,7 @@ class OptionsPanel(BoardPart):
             head.append(" " + pad("Rank", rank_w - 1), style=self.st("dim"))
         lines.append(head)
         mine = vote.ballots.get(ctx.me) if vote is not None else None
-        body_h = max(2, height - 7)
+        body_h = max(2, height - 7 - len(flags))
         start = max(0, min(row - body_h // 2, len(opts) - body_h))
         for i, option in enumerate(opts[start : start + body_h], start):
             standing = standings.get(option.id)
@@ -492,6 +502,9 @@ class OptionsPanel(BoardPart):
             head = span(" ─ ", self.st("dim"))
             head.append(clip(option.title, width // 2), style=self.st("title"))
             head.append(f" · {KIND_TITLES[option.kind]}", style=self.st("dim"))
+            edited = edited_note(ctx.session, option)
+            if edited:
+                head.append(f" · ✎ {edited}", style=self.st("dim"))
             if option.description:
                 head.append(": " + clip(option.description, max(0, width - head.cell_len - 2)))
             out.append(head)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from textwrap import wrap
 
 from accord.client import LinkState, Outgoing
-from accord.protocol.model import Member, VoteKind
+from accord.protocol.ballots import ballot_progress, expected_voters, vote_items, voted_count
+from accord.protocol.model import Member, Vote
+from accord.protocol.permissions import vote_kind_of
 from accord.tui.context import Context
 from accord.tui.guide import REMOVED_MARK, clock, voters
 from accord.tui.widgets.base import BoardPart, clip, pad, span
@@ -29,7 +31,7 @@ class MemberList(BoardPart):
             return ""
         width = max(12, self.size.width)
         session = ctx.session
-        vote = session.open_vote(_kind_of_phase(session.phase))
+        vote = session.open_vote(vote_kind_of(session.phase))
         members = sorted(
             session.members.values(),
             key=lambda m: (m.removed, ROLE_ORDER[m.role], m.joined_at, m.id),
@@ -47,13 +49,15 @@ class MemberList(BoardPart):
             head.append(f" · {ready} ready", style=self.st("dim"))
             lines = [head]
         dept_w = 7 if width >= 30 else 5
-        name_w = max(4, width - dept_w - 8)
+        multi = vote is not None and progress_shown(ctx, vote)
+        name_w = max(4, width - dept_w - 8 - (8 if multi else 0))
         for m in members:
             lines.append(self._row(ctx, m, vote is not None, name_w, dept_w))
         return self.block(lines)
 
     def _row(self, ctx: Context, m: Member, voting: bool, name_w: int, dept_w: int) -> Text:
-        vote = ctx.session.open_vote(_kind_of_phase(ctx.session.phase))
+        session = ctx.session
+        vote = session.open_vote(vote_kind_of(session.phase))
         here = m.id in ctx.online and not m.removed
         row = Text()
         if ctx.relay_down_for is not None and m.id != ctx.me:
@@ -70,10 +74,24 @@ class MemberList(BoardPart):
         row.append(pad(name, name_w), style=self.st("accent") if m.id == ctx.me else "")
         row.append(" " + pad(m.department or "-", dept_w), style=self.st("dim"))
         row.append(" ✓" if m.ready else "  ", style=self.st("good"))
-        if voting and vote is not None and m.role in ("facilitator", "participant"):
-            voted = m.id in vote.voters
-            row.append("▣" if voted else "□", style=self.st("good" if voted else "dim"))
+        if voting and vote is not None and m.id in expected_voters(session, vote):
+            got = ballot_progress(session, vote, m.id)
+            row.append(
+                "▣" if got.complete else "□", style=self.st("good" if got.complete else "dim")
+            )
+            if progress_shown(ctx, vote) and not got.complete:
+                # A multi-item ballot: the facilitator sees how far each member got.
+                row.append(f" {got.done}/{got.total}", style=self.st("dim"))
         return row
+
+
+def progress_shown(ctx: Context, vote: Vote) -> bool:
+    """True when the facilitator sees item counts: a multi-item vote that is not anonymous.
+
+    In an anonymous vote others' counts arrive coarsened (a count could later name an
+    anonymous row), so none is shown.
+    """
+    return ctx.is_facilitator and not vote.anonymous and vote_items(ctx.session, vote) is not None
 
 
 class TimerBox(BoardPart):
@@ -98,7 +116,7 @@ class TimerBox(BoardPart):
                 line.append(f" {clip(timer.label, width - 9)}", style=self.st("dim"))
             else:
                 line.append(f"over by {clock(-left)}", style=self.st("bad"))
-        vote = session.open_vote() or session.latest_vote(_kind_of_phase(session.phase))
+        vote = session.open_vote() or session.latest_vote(vote_kind_of(session.phase))
         if vote is None or vote.phase != session.phase:
             vote_line = span("☐ no vote yet", self.st("dim"))
         else:
@@ -106,20 +124,9 @@ class TimerBox(BoardPart):
             vote_line.append(SHORT_VOTE[vote.kind], style=self.st("accent"))
             vote_line.append(f" {vote.status}")
             if vote.accepting:
-                vote_line.append(
-                    f" {len(vote.voters)}/{len(voters(session))}", style=self.st("dim")
-                )
+                done, eligible = voted_count(session, vote)
+                vote_line.append(f" {done}/{eligible}", style=self.st("dim"))
         return self.block([line, vote_line])
-
-
-def _kind_of_phase(phase: str) -> VoteKind:
-    kinds: dict[str, VoteKind] = {
-        "learn": "dots",
-        "needs": "classify",
-        "options": "score",
-        "decide": "consensus",
-    }
-    return kinds[phase]
 
 
 class LinkBox(BoardPart):
