@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from accord.server.config import ServerConfig
 from accord.server.relay import Relay
 
 RelayFactory = Callable[..., Awaitable[Relay]]
+
+# CI replays the same hypothesis examples on every run (a failure there is reproducible);
+# a local run explores new ones. Failing examples print a blob to replay them.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 
 def relay_config(data_dir: Path, **overrides: Any) -> ServerConfig:

@@ -21,7 +21,7 @@ from accord.protocol.model import (
     Session,
     Vote,
 )
-from accord.protocol.partner import is_partner, may_see_ballots
+from accord.protocol.partner import is_partner, may_see_ballots, partner_ballot
 from accord.protocol.results import (
     all_ballots,
     cells,
@@ -223,8 +223,15 @@ class SessionMachine(RuleBasedStateMachine):
                     server.partner_view, vote.kind
                 )
                 if vote.results_visible and not hidden:
-                    assert tally(view, seen, all_ballots(seen)) == expected
-                    assert sorted(map(repr, all_ballots(seen))) == sorted(map(repr, ballots))
+                    want, mine = expected, ballots
+                    if is_partner(server, member_id):
+                        # The partner counts over what is shared: unshared needs and their
+                        # marks never reach them (partner_ballot), so their tally omits them.
+                        view_of = server.partner_view
+                        mine = [partner_ballot(view_of, vote.kind, b) for b in ballots]
+                        want = tally(view, seen, mine)
+                    assert tally(view, seen, all_ballots(seen)) == want
+                    assert sorted(map(repr, all_ballots(seen))) == sorted(map(repr, mine))
 
     @invariant()
     def limits_hold(self) -> None:
