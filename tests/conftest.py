@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
 from accord.server.config import ServerConfig
 from accord.server.relay import Relay
+from hypothesis import settings
 
 RelayFactory = Callable[..., Awaitable[Relay]]
 
