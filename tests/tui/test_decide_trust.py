@@ -149,9 +149,10 @@ async def test_rounds_are_numbered_in_the_order_they_opened(
     second = await group.open_round("Second wording.")
     await group.do(group.fay, RevealVote(second))
     assert (first, second) == ("v95", "v102")
-    async with app_for(group.fay, tmp_path).run_test(size=SIZE) as pilot:
+    app = app_for(group.fay, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
         await sees(h, pilot, "Rounds so far", "Round 2, fist-of-five")
-        text = h.widget_text(pilot.app.board.query_one(DecidePanel))
+        text = h.widget_text(app.board.query_one(DecidePanel))
         one, two = text.index(" 1. No change"), text.index(" 2. No change")
         assert one < text.index("First wording") < two < text.index("on “Second wording")
     await group.close()

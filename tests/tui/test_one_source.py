@@ -9,6 +9,7 @@ when one defines such a table or compares a role by name.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from pathlib import Path
 
 from accord.protocol.model import PHASES
@@ -23,7 +24,7 @@ TABLE_NAMES = {"VOTERS", "CONTRIBUTORS", "FACILITATOR", "VOTE_PHASE", "VOTE_OF_P
 RECORDED_ROLES = {"note"}
 
 
-def _strings(nodes: list[ast.expr | None]) -> list[str]:
+def _strings(nodes: Sequence[ast.expr | None]) -> list[str]:
     return [n.value for n in nodes if isinstance(n, ast.Constant) and isinstance(n.value, str)]
 
 
