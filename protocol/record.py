@@ -92,8 +92,9 @@ def _scores(data: dict[str, Any], titles: dict[str, str], needs: dict[str, str])
         gates = "fails: " + "; ".join(inline(t) for t in failed) if failed else "pass"
         out.append(f"| {s['rank']} | {cell(titles.get(s['option_id'], '?'))} | {score} | {gates} |")
     out += ["", "### Score matrix", ""]
-    out.append("Each cell: mean (spread). Gates show the share of passes; spread is the")
-    out.append("standard deviation of the answers, so a high spread means people disagree.")
+    out.append("Each score cell: mean (spread), the spread being the standard deviation of")
+    out.append("the answers, so a high spread means people disagree. Gate cells count passes")
+    out.append("and fails.")
     out.append("")
     crit = scores["criteria"]
     head = [f"{cell(c['text'])} ({_kind(c)})" for c in crit]
@@ -103,8 +104,10 @@ def _scores(data: dict[str, Any], titles: dict[str, str], needs: dict[str, str])
         row = []
         for c in crit:
             found = by_key.get((option_id, c["need_id"]))
-            if found is None or found["mean"] is None:
+            if found is None or not found["values"]:
                 row.append("-")
+            elif found["gate"]:
+                row.append(f"{found['passes']} pass / {found['fails']} fail")
             else:
                 row.append(f"{found['mean']:.2f} ({found['spread']:.2f})")
         out.append(f"| {cell(title)} | " + " | ".join(row) + " |")

@@ -14,7 +14,16 @@ from typing import Any
 
 from .ballots import incomplete_ballots, missing_voters
 from .model import LANES, Card, Decision, Edit, Round, Session, Vote
-from .results import Split, cells, criteria, department_lens, dot_totals, ranking, vote_criteria
+from .results import (
+    Cell,
+    Split,
+    cells,
+    criteria,
+    department_lens,
+    dot_totals,
+    ranking,
+    vote_criteria,
+)
 from .rounds import stance_title
 from .staleness import stale_marks
 
@@ -140,12 +149,33 @@ def _round(session: Session, r: Round) -> dict[str, Any]:
 def _stale(session: Session, vote: Vote | None) -> list[dict[str, str]]:
     if vote is None:
         return []
-    texts = {n.id: n.text for n in session.needs.values()}
-    texts.update({c.need_id: c.text for c in vote.criteria})
+    # Named as the need reads now; the mark itself says what it said then.
+    texts = {c.need_id: c.text for c in vote.criteria}
+    texts.update({n.id: n.text for n in session.needs.values()})
     return [
         {"need_id": m.need_id, "need": texts.get(m.need_id, m.need_id), "what": m.what}
         for m in stale_marks(session, vote)
     ]
+
+
+def _cell_data(cl: Cell, gate: bool) -> dict[str, Any]:
+    """One matrix cell: a gate's pass and fail counts, or a score's mean and spread.
+
+    Pass/fail answers are never averaged into a score (they are another kind).
+    """
+    out: dict[str, Any] = {
+        "option_id": cl.option_id,
+        "need_id": cl.need_id,
+        "gate": gate,
+        "values": sorted(cl.values),
+    }
+    if gate:
+        out["passes"] = cl.values.count(1)
+        out["fails"] = cl.values.count(0)
+    else:
+        out["mean"] = round(cl.mean, 2) if cl.mean is not None else None
+        out["spread"] = round(cl.spread, 2)
+    return out
 
 
 def _scores(session: Session, vote: Vote | None) -> dict[str, Any] | None:
@@ -153,21 +183,13 @@ def _scores(session: Session, vote: Vote | None) -> dict[str, Any] | None:
         return None
     table = cells(session, vote)
     crit = vote_criteria(session, vote)
+    gates = {c.need_id for c in crit if c.gate}
     return {
         "vote_id": vote.id,
         "criteria": [
             {"need_id": c.need_id, "text": c.text, "gate": c.gate, "weight": c.weight} for c in crit
         ],
-        "cells": [
-            {
-                "option_id": cl.option_id,
-                "need_id": cl.need_id,
-                "values": sorted(cl.values),
-                "mean": round(cl.mean, 2) if cl.mean is not None else None,
-                "spread": round(cl.spread, 2),
-            }
-            for cl in table.values()
-        ],
+        "cells": [_cell_data(cl, cl.need_id in gates) for cl in table.values()],
         "incomplete_ballots": incomplete_ballots(vote),
         "missing": _names(session, missing_voters(session, vote)),
         "stale": _stale(session, vote),

@@ -204,7 +204,7 @@ def test_markdown_has_every_section() -> None:
         "- Ada: 5 fingers",
         "- Bo: 2 fingers",
         "### Score matrix",
-        "| Partner with Acme | 1.00 (0.00) | 3.50 (0.50) |",
+        "| Partner with Acme | 2 pass / 0 fail | 3.50 (0.50) |",
         "Bo doubts the exit terms and wants them reviewed by legal.",
     ):
         assert needle in md, needle

@@ -19,7 +19,7 @@ EXPLAIN: dict[str, str] = {
     "dots": "Everyone spreads dots over the cards that matter most.",
     "classify": "Everyone marks every need as must, optional or not a need.",
     "score": "Everyone scores each option 0-5 per criterion, and pass/fail on gates.",
-    "consensus": "Everyone answers the proposal. An objection must give a reason.",
+    "consensus": "Everyone answers the proposal. A block counts at once; its reason can follow.",
 }
 
 

@@ -13,7 +13,7 @@ from typing import ClassVar
 from accord.protocol.commands import Cast, CloseSession, Propose, RecordDecision
 from accord.protocol.model import CONSENT_OBJECT, PROPOSAL_KEY, Vote
 from accord.protocol.results import ranking
-from accord.protocol.rounds import dissent_text, is_block
+from accord.protocol.rounds import dissent_text, is_block, stance_title
 from accord.tui.context import Context
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart
@@ -138,7 +138,7 @@ class DecidePanel(BoardPart):
         self._block(
             vote,
             fingers,
-            f"{fingers} fingers blocks the proposal (already counted)",
+            f"{stance_title(vote.method, fingers)} blocks the proposal (already counted)",
             "What would it take for you to support it? (optional, Enter sends)",
             "Your block is counted now. A reason helps the group find a way forward.",
         )

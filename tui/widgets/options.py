@@ -401,7 +401,13 @@ class OptionsPanel(BoardPart):
                 line.append_text(self._rank(standing, rank_w - 1))
             lines.append(line)
         if not crits:
-            lines.append(self.styled(" No criteria yet: settle needs as must or optional.", "dim"))
+            unshared = is_partner(ctx.session, ctx.me) and not ctx.session.partner_view.classes
+            said = (
+                " The facilitator has not shared the criteria."
+                if unshared
+                else " No criteria yet: settle needs as must or optional."
+            )
+            lines.append(self.styled(said, "dim"))
         selected = (opts[row] if opts else None), (crits[col] if crits else None)
         lines.extend(self._details(ctx, *selected, col, table, width))
         lines.extend(self._criteria(ctx, crits, width, height - len(lines)))
