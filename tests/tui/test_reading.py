@@ -203,3 +203,14 @@ async def test_a_click_on_a_need_or_card_opens_it(
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
         assert app.screen.detail.title == "Card · What stakeholders say"
+
+
+async def test_enter_in_decide_reads_the_open_round(
+    board: Callable[[str], Any], preview: Any
+) -> None:
+    """Enter in Decide opens the round under way: its number, its answers and who is missing."""
+    app = preview(board("decide"), "Fay")
+    async with app.run_test(size=(120, 36)) as pilot:
+        detail = await open_detail(pilot)
+        assert "Round 2" in detail.detail.title, detail.detail.title
+        assert "Not answered yet: Fay, Marco" in detail.detail.plain()

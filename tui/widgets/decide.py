@@ -13,8 +13,15 @@ from typing import ClassVar
 from accord.protocol.commands import Cast, CloseSession, Propose, RecordDecision
 from accord.protocol.model import CONSENT_OBJECT, PROPOSAL_KEY, Vote
 from accord.protocol.results import ranking
-from accord.protocol.rounds import dissent_text, is_block, stance_title
+from accord.protocol.rounds import (
+    dissent_text,
+    is_block,
+    numbered_rounds,
+    round_number,
+    stance_title,
+)
 from accord.tui.context import Context
+from accord.tui.details import round_detail
 from accord.tui.messages import Submit
 from accord.tui.widgets.base import BoardPart
 from accord.tui.widgets.decide_view import (
@@ -79,6 +86,7 @@ class DecidePanel(BoardPart):
             tooltip="Consent: object; counts at once, then say why",
             group=CONSENT,
         ),
+        Binding("enter", "detail", "Read", tooltip="The latest round in full: stances, reasons"),
         Binding("p", "propose", "Propose", tooltip="Facilitator: put an option and statement"),
         Binding(
             "D", "record", "Record", tooltip="Facilitator: record the decision and its dissent"
@@ -87,6 +95,22 @@ class DecidePanel(BoardPart):
             "F", "close_session", "Finish", tooltip="Facilitator: close the session (asks first)"
         ),
     ]
+
+    def action_detail(self) -> None:
+        """Open the latest round in full: the one open now, else the last one revealed."""
+        ctx = self.ctx
+        if ctx is None:
+            return
+        vote = ctx.session.open_vote("consensus")
+        if vote is not None:
+            number = round_number(ctx.session, vote)
+        else:
+            held = numbered_rounds(ctx.session)
+            if not held:
+                self.notify("No consensus round yet.", severity="warning", timeout=4)
+                return
+            number = held[-1][0]
+        self.asks.show_detail(round_detail(ctx.session, ctx.me, number))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show only the answer keys of the open round's method, and role-fitting keys."""
