@@ -47,6 +47,10 @@ T = TypeVar("T")
 PREFIX = "accord"
 #: Seconds a Redis call may take before the store reports it unavailable.
 CALL_TIMEOUT = 5.0
+#: Connections one relay keeps to Redis. A burst of commands beyond it waits for a
+#: free connection (up to ``CALL_TIMEOUT``) instead of failing: redis-py's default pool
+#: refuses the 101st concurrent call with "Too many connections".
+POOL_SIZE = 64
 #: Seconds a readiness probe waits for Redis.
 READY_WAIT = 1.0
 #: Seconds a deleted session's tombstone is kept (so relays tell deletion from loss).
@@ -148,12 +152,15 @@ class RedisStore:
         self.url = url
         #: opens sealed ballots in stored snapshots (the relay's ballot key)
         self.sealer = sealer
-        self.client: Any = aioredis.Redis.from_url(
+        self._pool: Any = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=POOL_SIZE,
+            timeout=CALL_TIMEOUT,
             socket_timeout=CALL_TIMEOUT,
             socket_connect_timeout=min(CALL_TIMEOUT, 2.0),
             decode_responses=False,
         )
+        self.client: Any = aioredis.Redis(connection_pool=self._pool)
         c = self.client
         self._create = c.register_script(redis_scripts.CREATE)
         self._append = c.register_script(redis_scripts.APPEND)
@@ -189,6 +196,7 @@ class RedisStore:
     async def close(self) -> None:
         """Close the connections."""
         await self.client.aclose()
+        await self._pool.disconnect()
 
     # ---- writes ------------------------------------------------------------------
 

@@ -325,3 +325,11 @@ async def test_revocations_apply_before_new_grants(store: Store) -> None:
     assert await store.grant(fresh) == Grant(sid, "participant")
     assert await store.delete(sid)
     assert await store.grant(fresh) is None and await store.grant(lee) is None
+
+
+async def test_a_burst_of_calls_waits_for_connections_instead_of_failing(store: Store) -> None:
+    """Far more concurrent reads than the store keeps connections all succeed (none refused)."""
+    answers = await asyncio.gather(
+        *(store.grant(credentials.digest(f"no-such-code-{n}")) for n in range(300))
+    )
+    assert answers == [None] * 300
