@@ -267,5 +267,5 @@ class StatusStrip(BoardPart):
             vote = session.open_vote()
             if vote is not None:
                 line.append(f" · {SHORT_VOTE[vote.kind]} {len(vote.voters)}/{len(voters(session))}")
-        line.append("  S: people", self.st("dim"))
+        line.append("  S: sidebar", self.st("dim"))
         return self.block([line])
