@@ -38,7 +38,8 @@ from accord.protocol.model import (
     Session,
     Vote,
 )
-from accord.protocol.results import cell_key, criteria, dots_used
+from accord.protocol.permissions import allowed
+from accord.protocol.results import cell_key, criteria
 
 DEMO_QUESTION = "Should we partner with a payments provider, build it ourselves, or outsource?"
 
@@ -221,16 +222,18 @@ class SimulatedParticipant:
         mine = vote.ballots.get(me)
         marks = mine.marks if mine else {}
         if vote.kind == "dots":
-            if dots_used(mine) >= vote.dots:
-                return None
             cards = [c for c in session.live_cards() if vote.lane is None or c.lane == vote.lane]
-            cap = vote.max_per_item or vote.dots
-            open_cards = [c for c in cards if marks.get(c.id, 0) < cap]
-            if not open_cards:
+            # One more dot on a card: the rules say which are allowed (budget, per-card cap).
+            casts = [
+                (card, Cast(vote_id=vote.id, marks={card.id: marks.get(card.id, 0) + 1}))
+                for card in cards
+            ]
+            open_casts = [(card, cast) for card, cast in casts if allowed(session, me, cast)]
+            if not open_casts:
                 return None
-            own = [c for c in open_cards if c.author == me]
-            card = self._rng.choice(own if own and self._rng.random() < 0.4 else open_cards)
-            return Cast(vote_id=vote.id, marks={card.id: marks.get(card.id, 0) + 1})
+            own = [pair for pair in open_casts if pair[0].author == me]
+            _, cast = self._rng.choice(own if own and self._rng.random() < 0.4 else open_casts)
+            return cast
         if vote.kind == "classify":
             for need in session.live_needs():
                 if need.id not in marks:
